@@ -1,0 +1,68 @@
+"""create_app(settings) -> FastAPI: the core routers plus every enabled module."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from cityops import __version__
+from cityops.core.audit_routes import router as audit_router
+from cityops.core.auth.people_routes import router as people_router
+from cityops.core.auth.routes import router as auth_router
+from cityops.core.bus import InProcessBus
+from cityops.core.config import Settings, get_settings
+from cityops.core.db import Database
+from cityops.core.errors import install_error_handlers
+from cityops.core.modules import load_modules
+from cityops.core.modules_routes import router as modules_router
+from cityops.core.ops import install_ops, setup_logging
+from cityops.core.units.routes import router as units_router
+from cityops.web import router as web_router
+
+log = logging.getLogger("cityops")
+
+DESCRIPTION = """
+**CityOps** — open intelligent operations center (IOC) for a province and its lower
+administrative levels. *Trung tâm giám sát, điều hành đô thị thông minh mã nguồn mở.*
+
+Authenticate with a bearer token (`POST /api/auth/token`, or the Authorize button here) or
+with an API key in the `X-API-Key` header (`cityops create-api-key`). Errors are
+`{"detail": ..., "code": ...}` with a stable `code`.
+"""
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """Build the application: settings, database, bus, core routes, enabled modules."""
+    settings = settings or get_settings()
+    setup_logging(settings)
+    db = db or Database(settings.database_url, echo=settings.db_echo)
+    bus = InProcessBus()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.info("CityOps %s starting (env=%s, db=%s)", __version__, settings.env, db.dialect)
+        yield
+        await bus.close()
+
+    app = FastAPI(
+        title="CityOps API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        license_info={"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.bus = bus
+    install_error_handlers(app)
+    install_ops(app)
+    for router in (auth_router, people_router, units_router, audit_router, modules_router, web_router):
+        app.include_router(router)
+    registry = load_modules(settings, db, bus)
+    app.state.registry = registry
+    for router in registry.routers:
+        app.include_router(router)
+    return app

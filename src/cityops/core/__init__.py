@@ -1,0 +1,1 @@
+"""The platform core: what every module leans on. Nothing here imports a module."""

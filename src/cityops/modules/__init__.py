@@ -1,0 +1,1 @@
+"""Sector modules: one package per sector, each exposing MANIFEST (see core/modules.py)."""

@@ -1,0 +1,79 @@
+"""The event bus: typed, dotted names, unsubscribe, failing handlers don't hurt publishers."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import pytest
+
+from cityops.core.bus import Event, InProcessBus, event_from_dict
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportCreated(Event):
+    name = "testing.report_created"
+    report_id: int
+    unit_code: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportClosed(Event):
+    name = "testing.report_closed"
+    report_id: int
+
+
+def test_subscribers_get_matching_events_until_they_unsubscribe():
+    async def scenario():
+        bus = InProcessBus()
+        exact, prefix, everything = [], [], []
+        stop = bus.subscribe(ReportCreated, exact.append)
+        bus.subscribe("testing.*", prefix.append)
+        bus.subscribe("*", everything.append)
+        await bus.publish(ReportCreated(report_id=1, unit_code="22918"))
+        await bus.publish(ReportClosed(report_id=1))
+        await bus.drain()
+        stop()
+        await bus.publish(ReportCreated(report_id=2, unit_code="22918"))
+        await bus.drain()
+        return exact, prefix, everything
+
+    exact, prefix, everything = asyncio.run(scenario())
+    assert [e.report_id for e in exact] == [1]
+    assert [e.name for e in prefix] == ["testing.report_created", "testing.report_closed", "testing.report_created"]
+    assert len(everything) == 3
+
+
+def test_a_failing_subscriber_does_not_stop_the_others():
+    async def scenario():
+        bus = InProcessBus()
+        got = []
+
+        def broken(_event):
+            raise RuntimeError("boom")
+
+        async def good(event):
+            got.append(event)
+
+        bus.subscribe(ReportClosed, broken)
+        bus.subscribe(ReportClosed, good)
+        await bus.publish(ReportClosed(report_id=7))
+        await bus.drain()
+        return got
+
+    assert [e.report_id for e in asyncio.run(scenario())] == [7]
+
+
+def test_events_round_trip_through_plain_dicts_for_a_broker():
+    event = ReportCreated(report_id=3, unit_code="22918")
+    payload = event.to_dict()
+    assert payload == {"event": "testing.report_created", "data": {"report_id": 3, "unit_code": "22918"}}
+    assert event_from_dict(payload) == event
+
+
+def test_two_event_types_cannot_share_a_name():
+    with pytest.raises(ValueError, match="already used"):
+
+        @dataclass(frozen=True, kw_only=True)
+        class Impostor(Event):
+            name = "testing.report_closed"
