@@ -64,12 +64,16 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     db: Database = request.getfixturevalue("database")
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if db.dialect == "postgresql":
+    if db.dialect == "postgresql":
+        with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+        return
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # units reference units
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))
+        conn.commit()
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 @pytest.fixture

@@ -16,15 +16,23 @@ def test_admin_creates_an_agency_and_a_user_who_can_then_log_in(client, factory)
     assert agency.status_code == 201, agency.text
     user = client.post(
         "/api/users",
-        json={"username": "xaydung", "full_name": "Lê Văn Cường", "role": "agency_staff",
-              "unit_code": "68", "agency_code": "SXD-LD", "password": "mat-khau-dai-du"},
+        json={
+            "username": "xaydung",
+            "full_name": "Lê Văn Cường",
+            "role": "agency_staff",
+            "unit_code": "68",
+            "agency_code": "SXD-LD",
+            "password": "mat-khau-dai-du",
+        },
         headers=admin,
     )
     assert user.status_code == 201, user.text
     body = user.json()
     assert body["role_label_vi"] == "Cán bộ cơ quan xử lý" and body["agency_code"] == "SXD-LD"
     assert "password" not in str(body)
-    login = client.post("/api/auth/login", json={"username": "xaydung", "password": "mat-khau-dai-du"})
+    login = client.post(
+        "/api/auth/login", json={"username": "xaydung", "password": "mat-khau-dai-du"}
+    )
     assert login.status_code == 200
 
 
@@ -32,22 +40,38 @@ def test_every_admin_write_is_audited_with_before_and_after(client, factory):
     factory.unit("68", "Lâm Đồng")
     admin_user = factory.user("admin", username="quantri")
     admin = factory.headers(admin_user)
-    client.post("/api/agencies", json={"code": "SYT", "name": "Sở Y tế", "unit_code": "68"}, headers=admin)
+    client.post(
+        "/api/agencies", json={"code": "SYT", "name": "Sở Y tế", "unit_code": "68"}, headers=admin
+    )
     client.patch("/api/agencies/SYT", json={"name": "Sở Y tế tỉnh Lâm Đồng"}, headers=admin)
-    entries = client.get("/api/audit", params={"entity_type": "agency"}, headers=admin).json()["items"]
+    entries = client.get("/api/audit", params={"entity_type": "agency"}, headers=admin).json()[
+        "items"
+    ]
     assert [e["action"] for e in entries] == ["agency.update", "agency.create"]
     update = entries[0]
     assert update["actor"] == f"user:{admin_user.id}:quantri"
-    assert update["before"]["name"] == "Sở Y tế" and update["after"]["name"] == "Sở Y tế tỉnh Lâm Đồng"
+    assert (
+        update["before"]["name"] == "Sở Y tế" and update["after"]["name"] == "Sở Y tế tỉnh Lâm Đồng"
+    )
     assert update["request_id"]
 
 
 def test_audit_never_stores_password_hashes(client, factory):
     factory.unit("68")
     admin = factory.headers(factory.user("admin"))
-    client.post("/api/users", json={"username": "ops1", "role": "operator", "unit_code": "68",
-                                    "password": "mat-khau-dai-du"}, headers=admin)
-    entries = client.get("/api/audit", params={"action": "user.create"}, headers=admin).json()["items"]
+    client.post(
+        "/api/users",
+        json={
+            "username": "ops1",
+            "role": "operator",
+            "unit_code": "68",
+            "password": "mat-khau-dai-du",
+        },
+        headers=admin,
+    )
+    entries = client.get("/api/audit", params={"action": "user.create"}, headers=admin).json()[
+        "items"
+    ]
     assert entries and "password_hash" not in entries[0]["after"]
 
 
@@ -63,16 +87,24 @@ def test_duplicate_agency_code_is_a_conflict(client, factory):
 def test_agency_staff_without_agency_is_refused(client, factory):
     factory.unit("68")
     admin = factory.headers(factory.user("admin"))
-    response = client.post("/api/users", json={"username": "nobody", "role": "agency_staff",
-                                               "unit_code": "68", "password": "mat-khau-dai-du"},
-                           headers=admin)
+    response = client.post(
+        "/api/users",
+        json={
+            "username": "nobody",
+            "role": "agency_staff",
+            "unit_code": "68",
+            "password": "mat-khau-dai-du",
+        },
+        headers=admin,
+    )
     assert response.status_code == 422 and response.json()["code"] == "agency_required"
 
 
 def test_unknown_unit_code_is_a_clear_error(client, factory):
     admin = factory.headers(factory.user("admin"))
-    response = client.post("/api/agencies", json={"code": "X", "name": "X", "unit_code": "99999"},
-                           headers=admin)
+    response = client.post(
+        "/api/agencies", json={"code": "X", "name": "X", "unit_code": "99999"}, headers=admin
+    )
     assert response.status_code == 422 and response.json()["code"] == "unknown_unit"
 
 
@@ -82,12 +114,18 @@ def test_wrong_types_give_a_structured_422(client, factory):
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "invalid_input"
-    assert {tuple(e["loc"][-1:]) for e in body["detail"]} >= {("username",), ("role",), ("password",)}
+    assert {tuple(e["loc"][-1:]) for e in body["detail"]} >= {
+        ("username",),
+        ("role",),
+        ("password",),
+    }
 
 
 def test_admin_cannot_lock_themselves_out(client, factory):
     me = factory.user("admin")
-    response = client.patch(f"/api/users/{me.id}", json={"is_active": False}, headers=factory.headers(me))
+    response = client.patch(
+        f"/api/users/{me.id}", json={"is_active": False}, headers=factory.headers(me)
+    )
     assert response.status_code == 422 and response.json()["code"] == "self_lockout"
 
 
@@ -96,5 +134,7 @@ def test_password_reset_by_admin_lets_the_user_log_in_with_the_new_one(client, f
     user = factory.user("leader", factory.unit())
     client.patch(f"/api/users/{user.id}", json={"password": "mat-khau-moi-2026"}, headers=admin)
     old = client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
-    new = client.post("/api/auth/login", json={"username": user.username, "password": "mat-khau-moi-2026"})
+    new = client.post(
+        "/api/auth/login", json={"username": user.username, "password": "mat-khau-moi-2026"}
+    )
     assert old.status_code == 401 and new.status_code == 200

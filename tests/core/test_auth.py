@@ -78,7 +78,8 @@ def test_admin_creates_an_api_key_that_works_until_revoked(client, factory, data
     province = factory.unit("68", "Lâm Đồng")
     admin = factory.headers(factory.user("admin"))
     created = client.post(
-        "/api/api-keys", json={"name": "Trạm quan trắc", "role": "integrator", "unit_code": "68"},
+        "/api/api-keys",
+        json={"name": "Trạm quan trắc", "role": "integrator", "unit_code": "68"},
         headers=admin,
     )
     assert created.status_code == 201

@@ -40,7 +40,11 @@ def test_subscribers_get_matching_events_until_they_unsubscribe():
 
     exact, prefix, everything = asyncio.run(scenario())
     assert [e.report_id for e in exact] == [1]
-    assert [e.name for e in prefix] == ["testing.report_created", "testing.report_closed", "testing.report_created"]
+    assert [e.name for e in prefix] == [
+        "testing.report_created",
+        "testing.report_closed",
+        "testing.report_created",
+    ]
     assert len(everything) == 3
 
 
@@ -67,7 +71,10 @@ def test_a_failing_subscriber_does_not_stop_the_others():
 def test_events_round_trip_through_plain_dicts_for_a_broker():
     event = ReportCreated(report_id=3, unit_code="22918")
     payload = event.to_dict()
-    assert payload == {"event": "testing.report_created", "data": {"report_id": 3, "unit_code": "22918"}}
+    assert payload == {
+        "event": "testing.report_created",
+        "data": {"report_id": 3, "unit_code": "22918"},
+    }
     assert event_from_dict(payload) == event
 
 

@@ -132,7 +132,15 @@ LOG_SCRIPT = textwrap.dedent(
 
 def test_logs_are_json_lines_with_the_request_id(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", LOG_SCRIPT, f"sqlite:///{tmp_path / 'log.db'}", str(tmp_path)],
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-c",
+            LOG_SCRIPT,
+            f"sqlite:///{tmp_path / 'log.db'}",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=60,

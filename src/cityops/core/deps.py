@@ -38,7 +38,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DatabaseDep = Annotated[Database, Depends(get_db)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a failed commit is an HTTP error
+# and the client's next request sees the write.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_principal(

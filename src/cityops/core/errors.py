@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("cityops.errors")
@@ -116,6 +117,13 @@ def install_error_handlers(app: FastAPI) -> None:
         malformed = any(e["type"] == "json_invalid" for e in errors)
         code = "malformed_json" if malformed else "invalid_input"
         return JSONResponse(error_body(errors, code), 422)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error: %s", exc.orig)
+        return JSONResponse(
+            error_body("The write conflicts with existing data", "integrity_error"), 409
+        )
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

@@ -124,11 +124,22 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
     """Say whether the instance can serve: the database must answer."""
-    ok = request.app.state.db.ping()
-    body = {"status": "ready" if ok else "not_ready", "database": "ok" if ok else "unreachable"}
-    if not ok:
+    from cityops.core.schema import current_revision, head_revision
+
+    db = request.app.state.db
+    if not db.ping():
+        body = {"status": "not_ready", "database": "unreachable"}
         body |= {"detail": "Database unreachable", "code": "database_unreachable"}
-    return JSONResponse(body, status_code=200 if ok else 503)
+        return JSONResponse(body, status_code=503)
+    current, head = current_revision(db), head_revision()
+    if current != head:
+        body = {"status": "not_ready", "database": "ok", "schema": current}
+        body |= {
+            "detail": f"Schema at {current}, expected {head}: run `cityops migrate`",
+            "code": "schema_outdated",
+        }
+        return JSONResponse(body, status_code=503)
+    return JSONResponse({"status": "ready", "database": "ok", "schema": current})
 
 
 @router.get("/metrics", response_class=Response)

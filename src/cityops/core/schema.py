@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -46,6 +48,7 @@ def current_revision(db: Database) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+@lru_cache
 def head_revision() -> str | None:
     """Return the newest revision shipped with this version."""
     from alembic.script import ScriptDirectory

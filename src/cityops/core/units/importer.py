@@ -29,7 +29,9 @@ class RawUnit:
 
     position: dict[str, int | str]  # {"feature": 3}, {"row": 5} or {"item": "..."}
     fields: dict[str, Any]
-    errors: list[tuple[str | None, str]] = field(default_factory=list)  # (field, reason) found reading
+    errors: list[tuple[str | None, str]] = field(
+        default_factory=list
+    )  # (field, reason) found reading
 
     @property
     def where(self) -> str:
@@ -47,8 +49,13 @@ class Problem:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the problem as JSON: where, which unit code, which field, why."""
-        return {**self.raw.position, "location": self.raw.where,
-                "unit_code": self.raw.fields.get("code"), "field": self.field, "reason": self.reason}
+        return {
+            **self.raw.position,
+            "location": self.raw.where,
+            "unit_code": self.raw.fields.get("code"),
+            "field": self.field,
+            "reason": self.reason,
+        }
 
     def __str__(self) -> str:
         code = self.raw.fields.get("code")
@@ -70,10 +77,21 @@ class ImportResult:
         """Count the units in the source."""
         return self.created + self.updated + self.unchanged
 
+    def __str__(self) -> str:
+        return (
+            f"{self.total} unit(s): {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged"
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """Return the counts as JSON."""
-        return {"source": self.source, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "total": self.total}
+        return {
+            "source": self.source,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "total": self.total,
+        }
 
 
 @dataclass
@@ -85,24 +103,30 @@ class _Entry:
 
 
 def _parse(raw: RawUnit, source: str) -> tuple[_Entry | None, list[Problem]]:
+    """Validate one row; return its entry (None without a usable code) and its problems."""
     problems = [Problem(raw, f, r) for f, r in raw.errors]
-    data = {k: v for k, v in raw.fields.items() if k != "geometry"}
-    try:
-        unit = UnitCreate(**data)
-    except ValidationError as err:
-        for e in err.errors():
-            loc = ".".join(str(p) for p in e["loc"]) or None
-            problems.append(Problem(raw, loc, e["msg"]))
-        return None, problems
-    values = unit.model_dump(include=set(FIELDS), exclude_unset=True)
-    values.setdefault("source", source[:300])
+    values: dict[str, Any] = {}
     if "geometry" in raw.fields:
         try:
             values["geometry"] = validate_geometry(raw.fields["geometry"])
         except GeometryError as err:
             problems.append(Problem(raw, "geometry", str(err)))
+    try:
+        unit = UnitCreate(**{k: v for k, v in raw.fields.items() if k != "geometry"})
+    except ValidationError as err:
+        for e in err.errors():
+            loc = ".".join(str(p) for p in e["loc"]) or None
+            problems.append(Problem(raw, loc, e["msg"]))
+        code, parent = raw.fields.get("code"), raw.fields.get("parent_code")
+        if not isinstance(code, str) or any(p.field == "code" for p in problems):
+            return None, problems
+        # Keep the row in the graph so that its children are not reported as orphans.
+        parent = parent.strip() if isinstance(parent, str) else ""
+        return _Entry(raw, code, None if parent in ROOT_PARENT_CODES else parent, {}), problems
+    values |= unit.model_dump(include=set(FIELDS), exclude_unset=True)
+    values.setdefault("source", source[:300])
     if unit.code in ROOT_PARENT_CODES:
-        problems.append(Problem(raw, "code", f"code {unit.code!r} is reserved (it means 'no parent')"))
+        problems.append(Problem(raw, "code", f"code {unit.code!r} is reserved ('no parent')"))
     parent = (unit.parent_code or "").strip()
     return _Entry(raw, unit.code, None if parent in ROOT_PARENT_CODES else parent, values), problems
 
@@ -133,7 +157,7 @@ class _Graph:
             cur: str | None = start
             while cur is not None and cur not in done:
                 if cur in walk:
-                    found.append(walk[walk.index(cur):])
+                    found.append(walk[walk.index(cur) :])
                     break
                 walk.append(cur)
                 cur = self.parent(cur)
@@ -155,7 +179,9 @@ def _check_links(principal: Principal, graph: _Graph) -> list[Problem]:
     for code, e in graph.entries.items():
         row = graph.db.get(code)
         if row is not None and not can(principal, Perm.units_write, row.path):
-            problems.append(Problem(e.raw, "code", "a unit with this code exists outside your scope"))
+            problems.append(
+                Problem(e.raw, "code", "a unit with this code exists outside your scope")
+            )
         p = e.parent_code
         if p is None and graph.attach is None and not can(principal, Perm.units_write, None):
             problems.append(Problem(e.raw, "parent_code", "a root unit is outside your scope"))
@@ -163,10 +189,13 @@ def _check_links(principal: Principal, graph: _Graph) -> list[Problem]:
             continue
         prow = graph.db.get(p)
         if prow is None or not can(principal, Perm.units_write, prow.path):
-            problems.append(Problem(
-                e.raw, "parent_code",
-                f"unknown parent code {p!r} (neither in this file nor in the database)",
-            ))
+            problems.append(
+                Problem(
+                    e.raw,
+                    "parent_code",
+                    f"unknown parent code {p!r} (neither in this file nor in the database)",
+                )
+            )
     for cycle in graph.cycles():
         first = graph.entries.get(cycle[0]) or next(
             graph.entries[c] for c in cycle if c in graph.entries
@@ -177,7 +206,11 @@ def _check_links(principal: Principal, graph: _Graph) -> list[Problem]:
 
 
 def validate_units(
-    session: Session, raws: Sequence[RawUnit], principal: Principal, attach: Unit | None, source: str
+    session: Session,
+    raws: Sequence[RawUnit],
+    principal: Principal,
+    attach: Unit | None,
+    source: str,
 ) -> tuple[dict[str, _Entry], _Graph, list[Problem]]:
     """Check every row (fields, geometry, duplicates, parents, cycles); collect all problems."""
     entries: dict[str, _Entry] = {}
@@ -189,7 +222,9 @@ def validate_units(
             continue
         if entry.code in entries:
             first = entries[entry.code].raw.where
-            problems.append(Problem(raw, "code", f"duplicate code {entry.code!r} (also at {first})"))
+            problems.append(
+                Problem(raw, "code", f"duplicate code {entry.code!r} (also at {first})")
+            )
             continue
         entries[entry.code] = entry
     graph = _Graph(session, entries, attach)
@@ -221,7 +256,9 @@ def import_units(
     authorize(principal, Perm.units_write, attach.path if attach else None)
     entries, graph, problems = validate_units(session, raws, principal, attach, source)
     if not raws:
-        raise InvalidInput(f"{source}: no units found", code="unit_import_invalid", extra={"errors": []})
+        raise InvalidInput(
+            f"{source}: no units found", code="unit_import_invalid", extra={"errors": []}
+        )
     if problems:
         raise refuse(source, problems)
     return _apply(session, principal, entries, graph, attach, source)
@@ -266,8 +303,11 @@ def _apply(
             unit = units.get(e.code)
             if unit is None:
                 unit = units[e.code] = Unit(
-                    code=e.code, parent_id=parent.id if parent else None, path="/",
-                    depth=parent.depth + 1 if parent else 0, **e.values,
+                    code=e.code,
+                    parent_id=parent.id if parent else None,
+                    path="/",
+                    depth=parent.depth + 1 if parent else 0,
+                    **e.values,
                 )
                 session.add(unit)
                 fresh.append((unit, parent))
@@ -292,14 +332,38 @@ def _audit(
 ) -> ImportResult:
     result = ImportResult(source, created=len(created))
     for unit in created:
-        record(session, principal, "unit.create", unit.id, after=audit_snapshot(unit), unit_id=unit.id)
+        record(
+            session,
+            principal,
+            "unit.create",
+            "unit",
+            unit.id,
+            after=audit_snapshot(unit),
+            unit_id=unit.id,
+        )
     for unit, before in changed:
         after = audit_snapshot(unit)
         if after == before:
             result.unchanged += 1
             continue
         result.updated += 1
-        record(session, principal, "unit.update", unit.id, before=before, after=after, unit_id=unit.id)
-    record(session, principal, "units.import", None, after=result.as_dict(),
-           unit_id=attach.id if attach else None)
+        record(
+            session,
+            principal,
+            "unit.update",
+            "unit",
+            unit.id,
+            before=before,
+            after=after,
+            unit_id=unit.id,
+        )
+    record(
+        session,
+        principal,
+        "unit.import",
+        "unit",
+        None,
+        after=result.as_dict(),
+        unit_id=attach.id if attach else None,
+    )
     return result

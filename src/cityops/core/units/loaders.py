@@ -27,8 +27,17 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 REFORM_DATE = date(2025, 7, 1)
 # Former provinces get their own codes so they can sit beside the unit that took their code.
 FORMER_SUFFIX = "-pre2025"
-PROPERTIES = ("code", "name", "name_en", "level", "parent_code", "division_type",
-              "valid_from", "valid_until", "source")
+PROPERTIES = (
+    "code",
+    "name",
+    "name_en",
+    "level",
+    "parent_code",
+    "division_type",
+    "valid_from",
+    "valid_until",
+    "source",
+)
 REQUIRED_COLUMNS = ("code", "name", "level", "parent_code")
 GEOMETRY_COLUMNS = ("geometry", "geojson", "wkt")
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -52,13 +61,17 @@ def _clean(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_geojson(data: bytes, name: str) -> list[RawUnit]:
-    """Read a GeoJSON FeatureCollection of units (properties code, name, level, parent_code, ...)."""
+    """Read a GeoJSON FeatureCollection of units (properties code, name, level, ...)."""
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise _unreadable(name, f"not UTF-8 JSON ({err})") from err
     features = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(features, list):
+    if (
+        not isinstance(doc, dict)
+        or doc.get("type") != "FeatureCollection"
+        or not isinstance(features, list)
+    ):
         raise _unreadable(name, "not a GeoJSON FeatureCollection")
     raws = []
     for i, feature in enumerate(features):
@@ -128,12 +141,21 @@ def read_units(data: bytes, name: str) -> list[RawUnit]:
 
 
 def import_bytes(
-    session: Session, data: bytes, name: str, principal: Principal, *, parent_code: str | None = None
+    session: Session,
+    data: bytes,
+    name: str,
+    principal: Principal,
+    *,
+    parent_code: str | None = None,
 ) -> ImportResult:
     """Import units from file content (all or nothing); `parent_code` adopts the file's roots."""
     if len(data) > MAX_FILE_BYTES:
-        raise InvalidInput(f"{name}: larger than {MAX_FILE_BYTES // 2**20} MiB", code="unit_file_too_large")
-    return import_units(session, read_units(data, name), principal, source=name, parent_code=parent_code)
+        raise InvalidInput(
+            f"{name}: larger than {MAX_FILE_BYTES // 2**20} MiB", code="unit_file_too_large"
+        )
+    return import_units(
+        session, read_units(data, name), principal, source=name, parent_code=parent_code
+    )
 
 
 def import_file(
@@ -144,7 +166,9 @@ def import_file(
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise InvalidInput(f"{path}: cannot read ({err.strerror})", code="unit_file_unreadable") from err
+        raise InvalidInput(
+            f"{path}: cannot read ({err.strerror})", code="unit_file_unreadable"
+        ) from err
     return import_bytes(session, data, path.name, principal, parent_code=parent_code)
 
 
@@ -166,16 +190,23 @@ def package_units(
     source = f"PyPI vietnam-provinces {version('vietnam-provinces')}; {CODES_ATTRIBUTION}"[:300]
     shapes = {}
     if with_geometry:
-        shapes = {f["properties"]["code"]: f["geometry"]
-                  for f in _load_json("vn-provinces-34.geojson")["features"]}
+        shapes = {
+            f["properties"]["code"]: f["geometry"]
+            for f in _load_json("vn-provinces-34.geojson")["features"]
+        }
     raws: list[RawUnit] = []
     for p in Province.iter_all():
         if wanted is not None and int(p.code) not in wanted:
             continue
         code = f"{int(p.code):02d}"
-        fields = {"code": code, "name": _province_name(p.name), "level": "province",
-                  "division_type": p.division_type.value, "valid_from": REFORM_DATE,
-                  "source": source}
+        fields = {
+            "code": code,
+            "name": _province_name(p.name),
+            "level": "province",
+            "division_type": p.division_type.value,
+            "valid_from": REFORM_DATE,
+            "source": source,
+        }
         if code in shapes:
             fields["geometry"] = shapes[code]
         raws.append(RawUnit({"province": code}, fields))
@@ -183,10 +214,20 @@ def package_units(
         if wanted is not None and int(w.province_code) not in wanted:
             continue
         code = f"{int(w.code):05d}"
-        raws.append(RawUnit({"ward": code}, {
-            "code": code, "name": w.name, "level": "commune", "division_type": w.division_type.value,
-            "parent_code": f"{int(w.province_code):02d}", "valid_from": REFORM_DATE, "source": source,
-        }))
+        raws.append(
+            RawUnit(
+                {"ward": code},
+                {
+                    "code": code,
+                    "name": w.name,
+                    "level": "commune",
+                    "division_type": w.division_type.value,
+                    "parent_code": f"{int(w.province_code):02d}",
+                    "valid_from": REFORM_DATE,
+                    "source": source,
+                },
+            )
+        )
     return raws
 
 
@@ -211,20 +252,37 @@ def demo_units() -> list[RawUnit]:
     raws: list[RawUnit] = []
     for i, f in enumerate(features):
         p = f["properties"]
-        fields = {"name": p["name"], "level": p["level"], "division_type": "tỉnh",
-                  "geometry": f["geometry"], "source": polygons}
+        fields = {
+            "name": p["name"],
+            "level": p["level"],
+            "division_type": "tỉnh",
+            "geometry": f["geometry"],
+            "source": polygons,
+        }
         if p["level"] == "province":
             fields.update(code=p["code"], valid_from=p["valid_from"])
         else:  # a former province: its own code, below the province that absorbed it
-            fields.update(code=p["code"] + FORMER_SUFFIX, parent_code=p["parent_code"],
-                          valid_until=p["valid_until"])
+            fields.update(
+                code=p["code"] + FORMER_SUFFIX,
+                parent_code=p["parent_code"],
+                valid_until=p["valid_until"],
+            )
         raws.append(RawUnit({"feature": i}, fields))
     for c in units["communes_2025"]:
-        raws.append(RawUnit({"commune": c["code"]}, {
-            "code": c["code"], "name": c["name"], "level": c["level"],
-            "division_type": c["division_type"], "parent_code": c["parent_code"],
-            "valid_from": REFORM_DATE, "source": codes,
-        }))
+        raws.append(
+            RawUnit(
+                {"commune": c["code"]},
+                {
+                    "code": c["code"],
+                    "name": c["name"],
+                    "level": c["level"],
+                    "division_type": c["division_type"],
+                    "parent_code": c["parent_code"],
+                    "valid_from": REFORM_DATE,
+                    "source": codes,
+                },
+            )
+        )
     return raws
 
 

@@ -110,8 +110,16 @@ class UnitLocator:
         return tuple(str(v) for v in row)
 
     def _load(self, conn: Connection, revision: tuple[Any, ...]) -> _Snapshot:
-        cols = (Unit.id, Unit.code, Unit.name, Unit.level, Unit.path, Unit.depth,
-                Unit.valid_from, Unit.valid_until)
+        cols = (
+            Unit.id,
+            Unit.code,
+            Unit.name,
+            Unit.level,
+            Unit.path,
+            Unit.depth,
+            Unit.valid_from,
+            Unit.valid_until,
+        )
         by_id: dict[int, UnitRef] = {}
         refs, geoms = [], []
         for row in conn.execute(select(*cols, Unit.geometry)):
@@ -150,13 +158,15 @@ class UnitLocator:
             return []
         with self._query_lock:
             candidates = snap.tree.query(shapely.Point(lon, lat))
-            found = [snap.refs[i] for i in candidates if shapely.intersects_xy(snap.geoms[i], lon, lat)]
+            found = [
+                snap.refs[i] for i in candidates if shapely.intersects_xy(snap.geoms[i], lon, lat)
+            ]
         return sorted(found, key=lambda r: (-r.depth, r.code))
 
     def locate(
         self, lat: Any, lon: Any, *, principal: Principal | None = None, at: date | None = None
     ) -> Location:
-        """Return the deepest unit valid on `at` (today) containing the point, its chain and former units."""
+        """Return the deepest unit valid on `at` containing the point, its chain, former units."""
         lat_f, lon_f = check_point(lat, lon)
         day = at or date.today()
         found = self.hits(lat_f, lon_f)
@@ -167,7 +177,9 @@ class UnitLocator:
         unit = current[0] if current else None
         return Location(lat_f, lon_f, unit, self.chain(unit, principal), former)
 
-    def chain(self, unit: UnitRef | None, principal: Principal | None = None) -> tuple[UnitRef, ...]:
+    def chain(
+        self, unit: UnitRef | None, principal: Principal | None = None
+    ) -> tuple[UnitRef, ...]:
         """Return a unit's ancestors and itself, root first (only those in scope)."""
         if unit is None:
             return ()

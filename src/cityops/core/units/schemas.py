@@ -1,4 +1,4 @@
-"""Pydantic schemas of administrative units: UnitBase / UnitCreate / UnitUpdate / UnitPublic / UnitList."""
+"""Pydantic schemas of units: UnitBase / UnitCreate / UnitUpdate / UnitPublic / UnitList."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ MAX_PAGE = 1000
 
 
 def fold(text: str | None) -> str:
-    """Fold text for accent-insensitive search: 'Phan Thiết' and 'phan thiet' both give 'phan thiet'."""
+    """Fold text for accent-insensitive search: 'Phan Thiết' -> 'phan thiet'."""
     text = (text or "").replace("đ", "d").replace("Đ", "D")
     bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
     return " ".join(bare.casefold().split())
@@ -59,14 +59,18 @@ def audit_snapshot(unit: Unit) -> dict[str, Any]:
     return data
 
 
-def _scoped(principal: Principal, include_former: bool = True, at: date | None = None) -> Select[Any]:
+def _scoped(
+    principal: Principal, include_former: bool = True, at: date | None = None
+) -> Select[Any]:
     authorize(principal, Perm.units_read, check_unit=False)
     stmt = select(Unit).where(scope_filter(principal, Unit.path))
     return stmt if include_former else stmt.where(valid_on(at))
 
 
 def _not_found(code: str) -> NotFound:
-    return NotFound(f"No administrative unit with code {code!r} in your scope", code="unit_not_found")
+    return NotFound(
+        f"No administrative unit with code {code!r} in your scope", code="not_found"
+    )
 
 
 def get_by_code(session: Session, principal: Principal, code: str) -> Unit:
@@ -112,7 +116,11 @@ def list_units(
 
 
 def children(
-    session: Session, principal: Principal, code: str, *, include_former: bool = False,
+    session: Session,
+    principal: Principal,
+    code: str,
+    *,
+    include_former: bool = False,
     at: date | None = None,
 ) -> list[Unit]:
     """List the direct children of a unit, in code order."""
@@ -122,7 +130,11 @@ def children(
 
 
 def subtree(
-    session: Session, principal: Principal, code: str, *, include_former: bool = True,
+    session: Session,
+    principal: Principal,
+    code: str,
+    *,
+    include_former: bool = True,
     at: date | None = None,
 ) -> list[Unit]:
     """List a unit and everything below it, parents before children."""
@@ -152,7 +164,7 @@ def tree(
     at: date | None = None,
     max_depth: int | None = None,
 ) -> tuple[list[UnitNode], int]:
-    """Build the nested tree of the caller's scope (or below `root_code`); return it and its size."""
+    """Build the nested tree of the caller's scope (or below `root_code`), and count it."""
     stmt = _scoped(principal, include_former, at)
     if root_code:
         root = get_by_code(session, principal, root_code)
@@ -165,8 +177,12 @@ def tree(
     tops: list[UnitNode] = []
     for u in session.scalars(stmt.order_by(Unit.depth, Unit.code)):
         node = UnitNode(
-            id=u.id, code=u.code, name=u.name, level=u.level,
-            division_type=u.division_type, is_current=is_current(u, at),
+            id=u.id,
+            code=u.code,
+            name=u.name,
+            level=u.level,
+            division_type=u.division_type,
+            is_current=is_current(u, at),
         )
         nodes[u.id] = node
         parent = nodes.get(u.parent_id) if u.parent_id is not None else None
@@ -174,12 +190,28 @@ def tree(
     return tops, len(nodes)
 
 
+def with_geometry(
+    session: Session,
+    principal: Principal,
+    *,
+    level: str | None = None,
+    include_former: bool = False,
+    at: date | None = None,
+) -> list[Unit]:
+    """List the units in scope that have a polygon, parents first."""
+    stmt = _scoped(principal, include_former, at).where(Unit.min_lon.is_not(None))
+    if level:
+        stmt = stmt.where(Unit.level == level)
+    return list(session.scalars(stmt.order_by(Unit.depth, Unit.code)))
+
+
 def parent_codes(session: Session, units: Iterable[Unit]) -> dict[int, str]:
     """Map parent ids of these units to their codes (one query)."""
     ids = {u.parent_id for u in units if u.parent_id is not None}
     if not ids:
         return {}
-    return dict(session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids))).tuples())
+    rows = session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids)))
+    return {unit_id: code for unit_id, code in rows}
 
 
 def to_public(session: Session, units: Sequence[Unit]) -> list[UnitPublic]:
@@ -187,12 +219,23 @@ def to_public(session: Session, units: Sequence[Unit]) -> list[UnitPublic]:
     codes = parent_codes(session, units)
     return [
         UnitPublic(
-            id=u.id, code=u.code, name=u.name, name_en=u.name_en, level=u.level,
-            division_type=u.division_type, valid_from=u.valid_from, valid_until=u.valid_until,
-            source=u.source, parent_code=codes.get(u.parent_id) if u.parent_id else None,
-            path=u.path, depth=u.depth, has_geometry=bool(u.geometry),
+            id=u.id,
+            code=u.code,
+            name=u.name,
+            name_en=u.name_en,
+            level=u.level,
+            division_type=u.division_type,
+            valid_from=u.valid_from,
+            valid_until=u.valid_until,
+            source=u.source,
+            parent_code=codes.get(u.parent_id) if u.parent_id else None,
+            path=u.path,
+            depth=u.depth,
+            has_geometry=bool(u.geometry),
             bbox=None if u.min_lon is None else [u.min_lon, u.min_lat, u.max_lon, u.max_lat],
-            is_current=is_current(u), created_at=u.created_at, updated_at=u.updated_at,
+            is_current=is_current(u),
+            created_at=u.created_at,
+            updated_at=u.updated_at,
         )
         for u in units
     ]
@@ -209,7 +252,7 @@ def checked_geometry(geometry: Any, label: str) -> dict[str, Any] | None:
 
 
 def resolve_parent(session: Session, principal: Principal, parent_code: str | None) -> Unit | None:
-    """Find the parent named by a code ('', 'VN' or None: no parent); 422 if unknown to the caller."""
+    """Find the parent named by a code ('', 'VN', None: none); 422 if the caller cannot see it."""
     if parent_code is None or parent_code.strip() in ROOT_PARENT_CODES:
         return None
     parent = session.scalar(select(Unit).where(Unit.code == parent_code.strip()))
@@ -249,21 +292,34 @@ def create_unit(session: Session, principal: Principal, data: UnitCreate) -> Uni
     """Create a unit under its parent (audited); refuse a taken or reserved code."""
     authorize(principal, Perm.units_write, check_unit=False)
     if data.code in ROOT_PARENT_CODES:
-        raise InvalidInput(f"Code {data.code!r} is reserved (it means 'no parent')", code="reserved_code")
+        raise InvalidInput(
+            f"Code {data.code!r} is reserved (it means 'no parent')", code="reserved_code"
+        )
     if session.scalar(select(Unit.id).where(Unit.code == data.code)) is not None:
         raise Conflict(f"A unit with code {data.code!r} already exists", code="unit_code_taken")
     parent = resolve_parent(session, principal, data.parent_code)
     authorize(principal, Perm.units_write, parent.path if parent else None)
     fields = data.model_dump(exclude={"parent_code", "geometry"})
     unit = Unit(
-        **fields, geometry=checked_geometry(data.geometry, f"Unit {data.code!r}"),
-        parent_id=parent.id if parent else None, path="/", depth=parent.depth + 1 if parent else 0,
+        **fields,
+        geometry=checked_geometry(data.geometry, f"Unit {data.code!r}"),
+        parent_id=parent.id if parent else None,
+        path="/",
+        depth=parent.depth + 1 if parent else 0,
     )
     session.add(unit)
     _flush(session, data.code)
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
     _flush(session, data.code)
-    record(session, principal, "unit.create", unit.id, after=audit_snapshot(unit), unit_id=unit.id)
+    record(
+        session,
+        principal,
+        "unit.create",
+        "unit",
+        unit.id,
+        after=audit_snapshot(unit),
+        unit_id=unit.id,
+    )
     return unit
 
 
@@ -305,7 +361,16 @@ def update_unit(session: Session, principal: Principal, code: str, data: UnitUpd
     _flush(session, code)
     after = audit_snapshot(unit)
     if after != before:
-        record(session, principal, "unit.update", unit.id, before=before, after=after, unit_id=unit.id)
+        record(
+            session,
+            principal,
+            "unit.update",
+            "unit",
+            unit.id,
+            before=before,
+            after=after,
+            unit_id=unit.id,
+        )
     return unit
 
 
@@ -340,7 +405,8 @@ def delete_unit(session: Session, principal: Principal, code: str) -> None:
     if used:
         uses = ", ".join(f"{n} in {t}" for t, n in sorted(used.items()))
         raise Conflict(
-            f"Unit {code!r} is still referred to ({uses})", code="unit_in_use",
+            f"Unit {code!r} is still referred to ({uses})",
+            code="unit_in_use",
             extra={"references": used},
         )
     before = audit_snapshot(unit)
@@ -349,4 +415,12 @@ def delete_unit(session: Session, principal: Principal, code: str) -> None:
         session.flush()
     except IntegrityError as err:
         raise Conflict(f"Unit {code!r} is still referred to", code="unit_in_use") from err
-    record(session, principal, "unit.delete", before["id"], before=before, unit_id=unit.parent_id)
+    record(
+        session,
+        principal,
+        "unit.delete",
+        "unit",
+        before["id"],
+        before=before,
+        unit_id=unit.parent_id,
+    )
