@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from cityops.app import create_app
+from cityops.core.auth import passwords
 from cityops.core.auth.models import Agency, User
 from cityops.core.auth.passwords import hash_password
 from cityops.core.auth.service import create_api_key, open_session
@@ -109,6 +110,7 @@ class Factory:
         self.db = db
         self.settings = settings
         self._n = 0
+        passwords.configure(settings.secret_key)
 
     def _next(self) -> int:
         self._n += 1

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from cityops import __version__
 from cityops.core.audit_routes import router as audit_router
+from cityops.core.auth import passwords
 from cityops.core.auth.people_routes import router as people_router
 from cityops.core.auth.routes import router as auth_router
 from cityops.core.bus import InProcessBus
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     """Build the application: settings, database, bus, core routes, enabled modules."""
     settings = settings or get_settings()
     setup_logging(settings)
+    passwords.configure(settings.secret_key)
     db = db or Database(settings.database_url, echo=settings.db_echo)
     bus = InProcessBus()
 
@@ -59,7 +61,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.bus = bus
     install_error_handlers(app)
     install_ops(app)
-    for router in (auth_router, people_router, units_router, audit_router, modules_router, web_router):
+    for router in (
+        auth_router,
+        people_router,
+        units_router,
+        audit_router,
+        modules_router,
+        web_router,
+    ):
         app.include_router(router)
     registry = load_modules(settings, db, bus)
     app.state.registry = registry

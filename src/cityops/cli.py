@@ -20,11 +20,15 @@ app.add_typer(units_app, name="units")
 
 
 def _settings(**overrides: object) -> Settings:
+    from cityops.core.auth import passwords
+
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
     except SettingsError as err:
         typer.echo(str(err), err=True)
         raise typer.Exit(2) from err
+    passwords.configure(settings.secret_key)
+    return settings
 
 
 def _db(settings: Settings) -> Database:

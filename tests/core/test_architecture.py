@@ -57,8 +57,11 @@ def module_imports(source: str, package: str, discovery: bool = False) -> list[s
     for node in ast.walk(tree):
         where = f"line {getattr(node, 'lineno', '?')}"
         if isinstance(node, ast.Import):
-            names = [a.name for a in node.names if a.name.startswith(MODULES_PACKAGE)]
-            found += [f"{where}: import {name}" for name in names]
+            for alias in node.names:
+                if alias.name.startswith(f"{MODULES_PACKAGE}."):
+                    found.append(f"{where}: import {alias.name}")
+                elif alias.name == MODULES_PACKAGE and not discovery:
+                    found.append(f"{where}: import {alias.name} outside the module loader")
         elif isinstance(node, ast.ImportFrom):
             name = _absolute(node, package)
             if name == MODULES_PACKAGE or name.startswith(f"{MODULES_PACKAGE}."):
@@ -87,12 +90,19 @@ def _package_of(path: Path) -> str:
         ("from ..modules.traffic import service", True),
         ("importlib.import_module('cityops.modules.traffic')", True),
         ("importlib.import_module('cityops.modules')", True),
+        ("import cityops.modules", True),
         ("from cityops.core.bus import Event", False),
         ('"""Modules live in cityops.modules.traffic and the like."""', False),
     ],
 )
 def test_the_import_check_catches_what_it_should(source: str, caught: bool) -> None:
     assert bool(module_imports(source, "cityops.core")) is caught
+
+
+def test_the_module_loader_may_name_the_modules_package_only() -> None:
+    loader = "import cityops.modules\nimportlib.import_module('cityops.modules')"
+    assert module_imports(loader, "cityops.core", discovery=True) == []
+    assert module_imports("from cityops.modules import x", "cityops.core", discovery=True)
 
 
 def test_core_imports_no_sector_module() -> None:

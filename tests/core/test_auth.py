@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conftest import PASSWORD
 from cityops.core.auth.models import ApiKey, User
+from conftest import PASSWORD
 
 
 def test_user_logs_in_with_password_and_gets_a_cookie_and_a_token(client, factory):

@@ -7,9 +7,10 @@ import time
 
 import pytest
 from sqlalchemy import func, select
-from units_support import ADMIN, _detach_units  # noqa: F401
+from units_support import ADMIN, _detach_units, scoped  # noqa: F401
 
 from cityops.core.errors import InvalidInput
+from cityops.core.policy import Role
 from cityops.core.units import service
 from cityops.core.units.loaders import (
     DATA_DIR,
@@ -49,10 +50,10 @@ def codes(db) -> dict[str, str | None]:
         return {u.code: by_id.get(u.parent_id) for u in units}
 
 
-def refused(db, data: bytes, name: str = "units.geojson", **kw) -> list[dict]:
+def refused(db, data: bytes, name: str = "units.geojson", by=ADMIN, **kw) -> list[dict]:
     """Import and expect a refusal; return the listed problems."""
     with db.session() as s, pytest.raises(InvalidInput) as err:
-        import_bytes(s, data, name, ADMIN, **kw)
+        import_bytes(s, data, name, by, **kw)
     assert err.value.code in {"unit_import_invalid", "unit_file_unreadable"}
     return err.value.extra.get("errors", [])
 
@@ -213,3 +214,19 @@ def test_vietnam_provinces_loader_can_load_one_province(database):
     with database.session() as s:
         result = import_vietnam_provinces(s, ADMIN, ["68"])
     assert result.created == 125
+
+
+def test_a_district_administrator_imports_below_their_district_only(database):
+    with database.session() as s:
+        import_file(s, DATA_DIR / "binh-thuan-2023.csv", ADMIN)
+    with database.session() as s:
+        district = scoped(Role.admin, s.scalar(select(Unit).where(Unit.code == "593")))
+    ok = geojson(feature("22918", "593", "commune"))
+    with database.session() as s:
+        assert import_bytes(s, ok, "ok.geojson", district).created == 1
+    problems = refused(database, geojson(feature("X", "594", "commune"), feature("Y")), by=district)
+    assert [(p["unit_code"], p["field"]) for p in problems] == [
+        ("X", "parent_code"),
+        ("Y", "parent_code"),
+    ]
+    assert "outside your scope" in problems[1]["reason"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 from units_support import ADMIN, _detach_units, scoped  # noqa: F401
@@ -9,7 +11,7 @@ from units_support import ADMIN, _detach_units, scoped  # noqa: F401
 from cityops.core.audit import AuditEntry
 from cityops.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from cityops.core.policy import ANONYMOUS, Role
-from cityops.core.units import service
+from cityops.core.units import service, views
 from cityops.core.units.models import Unit
 from cityops.core.units.schemas import UnitCreate, UnitUpdate
 
@@ -162,7 +164,7 @@ def test_commune_operator_cannot_read_other_commune(legacy):
 def test_district_operator_sees_only_their_district_in_the_tree(legacy):
     me = scoped(Role.operator, unit(legacy, "593"))
     with legacy.session() as s:
-        tops, total = service.tree(s, me)
+        tops, total = views.tree(s, me)
     assert total == 3 and [t.code for t in tops] == ["593"]
     assert [c.code for c in tops[0].children] == ["22918", "22921"]
 
@@ -199,7 +201,7 @@ def test_former_units_leave_the_live_tree_but_stay_readable(legacy):
         live, _ = service.list_units(s, ADMIN, level="district")
         everything, _ = service.list_units(s, ADMIN, level="district", include_former=True)
         assert service.get_by_code(s, ADMIN, "594").valid_until.isoformat() == "2025-06-30"
-        _, then = service.list_units(s, ADMIN, level="district", at="2024-01-01")
+        _, then = service.list_units(s, ADMIN, level="district", at=date(2024, 1, 1))
     assert [u.code for u in live] == ["593"]
     assert [u.code for u in everything] == ["593", "594"] and then == 2
 
@@ -207,3 +209,12 @@ def test_former_units_leave_the_live_tree_but_stay_readable(legacy):
 def test_ancestors_come_root_first(legacy):
     with legacy.session() as s:
         assert [u.code for u in service.ancestors(s, ADMIN, "22918")] == ["60", "593"]
+
+
+def test_tree_depth_counts_from_the_starting_unit(legacy):
+    district = scoped(Role.operator, unit(legacy, "593"))
+    with legacy.session() as s:
+        tops, total = views.tree(s, district, max_depth=0)
+        assert [t.code for t in tops] == ["593"] and total == 1 and tops[0].children == []
+        tops, total = views.tree(s, ADMIN, root_code="60", max_depth=1)
+    assert total == 3 and [c.code for c in tops[0].children] == ["593", "594"]

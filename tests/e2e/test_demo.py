@@ -27,8 +27,13 @@ def demo_server(database, tmp_path):
     }
     env.pop("CITYOPS_SECRET_KEY", None)
     log = (tmp_path / "demo.log").open("w+")
-    proc = subprocess.Popen([CITYOPS, "demo", "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [CITYOPS, "demo", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -55,7 +60,9 @@ def test_demo_serves_lam_dong_and_an_admin_can_set_up_agencies_and_users(demo_se
     base, output = demo_server
     assert "admin" in output and "cityops-demo-2026" in output  # it says how to log in
     with httpx.Client(base_url=base, timeout=10) as http:
-        login = http.post("/api/auth/login", json={"username": "admin", "password": "cityops-demo-2026"})
+        login = http.post(
+            "/api/auth/login", json={"username": "admin", "password": "cityops-demo-2026"}
+        )
         assert login.status_code == 200, login.text
         tree = http.get("/api/units/tree").json()  # the session cookie authenticates
         roots = tree if isinstance(tree, list) else tree["items"]
@@ -65,11 +72,21 @@ def test_demo_serves_lam_dong_and_an_admin_can_set_up_agencies_and_users(demo_se
         assert len(communes) == 124
         assert any(c["name"] == "Phường Mũi Né" for c in communes)
 
-        agency = http.post("/api/agencies", json={"code": "BQL-PT", "name": "Ban quản lý dự án Phan Thiết",
-                                                  "unit_code": "68"})
+        agency = http.post(
+            "/api/agencies",
+            json={"code": "BQL-PT", "name": "Ban quản lý dự án Phan Thiết", "unit_code": "68"},
+        )
         assert agency.status_code == 201, agency.text
-        user = http.post("/api/users", json={"username": "bqlpt", "role": "agency_staff", "unit_code": "68",
-                                             "agency_code": "BQL-PT", "password": "mat-khau-dai-du"})
+        user = http.post(
+            "/api/users",
+            json={
+                "username": "bqlpt",
+                "role": "agency_staff",
+                "unit_code": "68",
+                "agency_code": "BQL-PT",
+                "password": "mat-khau-dai-du",
+            },
+        )
         assert user.status_code == 201, user.text
 
         located = http.get("/api/units/locate", params={"lat": 10.93, "lon": 108.10}).json()

@@ -89,7 +89,10 @@ class Settings(BaseSettings):
     secret_key: str = Field(
         DEFAULT_SECRET_KEY,
         min_length=16,
-        description="Secret for signing; must be set (16+ chars) outside development/demo/test.",
+        description=(
+            "Key for the digests of session tokens and API keys (16+ chars); required outside "
+            "development/demo/test. Changing it logs everyone out and invalidates API keys."
+        ),
     )
     data_dir: str = Field(
         "./var", description="Folder for files the instance writes (uploads, caches)."

@@ -30,6 +30,7 @@ client_var: ContextVar[str | None] = ContextVar("client", default=None)
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        record.__dict__.pop("color_message", None)  # uvicorn's terminal-coloured duplicate
         return True
 
 

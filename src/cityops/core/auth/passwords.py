@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 from argon2 import PasswordHasher
@@ -29,9 +30,21 @@ def verify_password(password_hash: str, password: str) -> bool:
 DUMMY_HASH = hash_password("not-a-real-password-" + secrets.token_hex(8))
 
 
+_pepper = b""
+
+
+def configure(secret_key: str) -> None:
+    """Key token and API-key digests with CITYOPS_SECRET_KEY (a leaked table alone is useless).
+
+    Changing the key logs every user out and invalidates every API key.
+    """
+    global _pepper
+    _pepper = secret_key.encode()
+
+
 def digest(secret: str) -> str:
-    """Hash a high-entropy secret for lookup (sha256 hex; secrets are random, not passwords)."""
-    return hashlib.sha256(secret.encode()).hexdigest()
+    """Digest a high-entropy secret for lookup (HMAC-SHA256 keyed with the secret key)."""
+    return hmac.new(_pepper, secret.encode(), hashlib.sha256).hexdigest()
 
 
 def new_token() -> str:

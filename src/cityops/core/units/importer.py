@@ -252,13 +252,14 @@ def import_units(
 ) -> ImportResult:
     """Validate all units, then upsert them by code in this transaction (all or nothing)."""
     authorize(principal, Perm.units_write, check_unit=False)
-    attach = resolve_parent(session, principal, parent_code)
-    authorize(principal, Perm.units_write, attach.path if attach else None)
-    entries, graph, problems = validate_units(session, raws, principal, attach, source)
     if not raws:
         raise InvalidInput(
             f"{source}: no units found", code="unit_import_invalid", extra={"errors": []}
         )
+    attach = resolve_parent(session, principal, parent_code)
+    if attach is not None:
+        authorize(principal, Perm.units_write, attach.path)
+    entries, graph, problems = validate_units(session, raws, principal, attach, source)
     if problems:
         raise refuse(source, problems)
     return _apply(session, principal, entries, graph, attach, source)

@@ -61,7 +61,7 @@ def _clean(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_geojson(data: bytes, name: str) -> list[RawUnit]:
-    """Read a GeoJSON FeatureCollection of units (properties code, name, level, ...)."""
+    """Read a GeoJSON FeatureCollection of units; features are named by 0-based index."""
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -104,7 +104,7 @@ def _csv_geometry(row: dict[str, str], raw: RawUnit) -> None:
 
 
 def read_csv(data: bytes, name: str) -> list[RawUnit]:
-    """Read a CSV of units: code,name,level,parent_code[,name_en,division_type,...,wkt|geometry]."""
+    """Read a CSV of units (code,name,level,parent_code,...); row 1 is the header."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

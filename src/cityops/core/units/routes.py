@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from cityops.core.deps import SessionDep, require
 from cityops.core.errors import InvalidInput, NotFound
 from cityops.core.policy import Perm, Principal
-from cityops.core.units import service
+from cityops.core.units import service, views
 from cityops.core.units.geometry import BOUNDARY_ATTRIBUTION, BOUNDARY_LICENSE_URL
 from cityops.core.units.loaders import MAX_FILE_BYTES, import_bytes
 from cityops.core.units.locate import Location, UnitRef, locate
@@ -100,9 +100,7 @@ def list_units(
         limit=limit,
         offset=offset,
     )
-    return UnitList(
-        items=service.to_public(session, units), total=total, limit=limit, offset=offset
-    )
+    return UnitList(items=views.to_public(session, units), total=total, limit=limit, offset=offset)
 
 
 @router.get(".geojson", response_class=JSONResponse)
@@ -136,7 +134,7 @@ def unit_tree(
     max_depth: Annotated[int | None, Query(ge=0, le=20)] = None,
 ) -> UnitTree:
     """Return the nested tree of units in your scope."""
-    items, total = service.tree(
+    items, total = views.tree(
         session,
         principal,
         root_code=root,
@@ -158,7 +156,7 @@ def locate_point(
 @router.post("", response_model=UnitPublic, status_code=201)
 def create_unit(session: SessionDep, principal: Writer, body: UnitCreate) -> UnitPublic:
     """Create an administrative unit (administrators)."""
-    return service.to_public(session, [service.create_unit(session, principal, body)])[0]
+    return views.to_public(session, [service.create_unit(session, principal, body)])[0]
 
 
 @router.post("/import", response_model=ImportResultPublic)
@@ -181,7 +179,7 @@ def import_units(
 @router.get("/{code}", response_model=UnitPublic)
 def get_unit(session: SessionDep, principal: Reader, code: str) -> UnitPublic:
     """Return one unit by its code."""
-    return service.to_public(session, [service.get_by_code(session, principal, code)])[0]
+    return views.to_public(session, [service.get_by_code(session, principal, code)])[0]
 
 
 @router.get("/{code}/children", response_model=UnitList)
@@ -195,7 +193,7 @@ def unit_children(
     """List the direct children of a unit."""
     units = service.children(session, principal, code, include_former=include_former, at=at)
     return UnitList(
-        items=service.to_public(session, units), total=len(units), limit=len(units), offset=0
+        items=views.to_public(session, units), total=len(units), limit=len(units), offset=0
     )
 
 
@@ -204,7 +202,7 @@ def unit_ancestors(session: SessionDep, principal: Reader, code: str) -> UnitLis
     """List the ancestors of a unit in your scope, root first."""
     units = service.ancestors(session, principal, code)
     return UnitList(
-        items=service.to_public(session, units), total=len(units), limit=len(units), offset=0
+        items=views.to_public(session, units), total=len(units), limit=len(units), offset=0
     )
 
 
@@ -220,7 +218,7 @@ def unit_geometry(session: SessionDep, principal: Reader, code: str) -> JSONResp
 @router.patch("/{code}", response_model=UnitPublic)
 def update_unit(session: SessionDep, principal: Writer, code: str, body: UnitUpdate) -> UnitPublic:
     """Rename, re-date, re-draw or move a unit with its subtree (administrators)."""
-    return service.to_public(session, [service.update_unit(session, principal, code, body)])[0]
+    return views.to_public(session, [service.update_unit(session, principal, code, body)])[0]
 
 
 @router.delete("/{code}", status_code=204)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -20,8 +19,6 @@ from cityops.core.units.models import Unit
 from cityops.core.units.schemas import (
     ROOT_PARENT_CODES,
     UnitCreate,
-    UnitNode,
-    UnitPublic,
     UnitUpdate,
 )
 
@@ -59,18 +56,17 @@ def audit_snapshot(unit: Unit) -> dict[str, Any]:
     return data
 
 
-def _scoped(
+def scoped_query(
     principal: Principal, include_former: bool = True, at: date | None = None
 ) -> Select[Any]:
+    """Start a query of the units the caller may read (valid on `at` unless include_former)."""
     authorize(principal, Perm.units_read, check_unit=False)
     stmt = select(Unit).where(scope_filter(principal, Unit.path))
     return stmt if include_former else stmt.where(valid_on(at))
 
 
 def _not_found(code: str) -> NotFound:
-    return NotFound(
-        f"No administrative unit with code {code!r} in your scope", code="not_found"
-    )
+    return NotFound(f"No administrative unit with code {code!r} in your scope", code="not_found")
 
 
 def get_by_code(session: Session, principal: Principal, code: str) -> Unit:
@@ -95,7 +91,7 @@ def list_units(
     offset: int = 0,
 ) -> tuple[list[Unit], int]:
     """List units in scope, filtered by level, parent and an accent-insensitive name search."""
-    stmt = _scoped(principal, include_former, at)
+    stmt = scoped_query(principal, include_former, at)
     if level:
         stmt = stmt.where(Unit.level == level)
     if parent_code:
@@ -125,7 +121,7 @@ def children(
 ) -> list[Unit]:
     """List the direct children of a unit, in code order."""
     parent = get_by_code(session, principal, code)
-    stmt = _scoped(principal, include_former, at).where(Unit.parent_id == parent.id)
+    stmt = scoped_query(principal, include_former, at).where(Unit.parent_id == parent.id)
     return list(session.scalars(stmt.order_by(Unit.code)))
 
 
@@ -139,7 +135,7 @@ def subtree(
 ) -> list[Unit]:
     """List a unit and everything below it, parents before children."""
     root = get_by_code(session, principal, code)
-    stmt = _scoped(principal, include_former, at).where(
+    stmt = scoped_query(principal, include_former, at).where(
         Unit.path.startswith(root.path, autoescape=True)
     )
     return list(session.scalars(stmt.order_by(Unit.depth, Unit.code)))
@@ -151,43 +147,8 @@ def ancestors(session: Session, principal: Principal, code: str) -> list[Unit]:
     ids = [int(p) for p in unit.path.strip("/").split("/")[:-1] if p]
     if not ids:
         return []
-    stmt = _scoped(principal).where(Unit.id.in_(ids)).order_by(Unit.depth)
+    stmt = scoped_query(principal).where(Unit.id.in_(ids)).order_by(Unit.depth)
     return list(session.scalars(stmt))
-
-
-def tree(
-    session: Session,
-    principal: Principal,
-    *,
-    root_code: str | None = None,
-    include_former: bool = False,
-    at: date | None = None,
-    max_depth: int | None = None,
-) -> tuple[list[UnitNode], int]:
-    """Build the nested tree of the caller's scope (or below `root_code`), and count it."""
-    stmt = _scoped(principal, include_former, at)
-    if root_code:
-        root = get_by_code(session, principal, root_code)
-        stmt = stmt.where(Unit.path.startswith(root.path, autoescape=True))
-        if max_depth is not None:
-            stmt = stmt.where(Unit.depth <= root.depth + max_depth)
-    elif max_depth is not None:
-        stmt = stmt.where(Unit.depth <= max_depth)
-    nodes: dict[int, UnitNode] = {}
-    tops: list[UnitNode] = []
-    for u in session.scalars(stmt.order_by(Unit.depth, Unit.code)):
-        node = UnitNode(
-            id=u.id,
-            code=u.code,
-            name=u.name,
-            level=u.level,
-            division_type=u.division_type,
-            is_current=is_current(u, at),
-        )
-        nodes[u.id] = node
-        parent = nodes.get(u.parent_id) if u.parent_id is not None else None
-        (parent.children if parent else tops).append(node)
-    return tops, len(nodes)
 
 
 def with_geometry(
@@ -199,46 +160,10 @@ def with_geometry(
     at: date | None = None,
 ) -> list[Unit]:
     """List the units in scope that have a polygon, parents first."""
-    stmt = _scoped(principal, include_former, at).where(Unit.min_lon.is_not(None))
+    stmt = scoped_query(principal, include_former, at).where(Unit.min_lon.is_not(None))
     if level:
         stmt = stmt.where(Unit.level == level)
     return list(session.scalars(stmt.order_by(Unit.depth, Unit.code)))
-
-
-def parent_codes(session: Session, units: Iterable[Unit]) -> dict[int, str]:
-    """Map parent ids of these units to their codes (one query)."""
-    ids = {u.parent_id for u in units if u.parent_id is not None}
-    if not ids:
-        return {}
-    rows = session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(ids)))
-    return {unit_id: code for unit_id, code in rows}
-
-
-def to_public(session: Session, units: Sequence[Unit]) -> list[UnitPublic]:
-    """Turn units into their API form."""
-    codes = parent_codes(session, units)
-    return [
-        UnitPublic(
-            id=u.id,
-            code=u.code,
-            name=u.name,
-            name_en=u.name_en,
-            level=u.level,
-            division_type=u.division_type,
-            valid_from=u.valid_from,
-            valid_until=u.valid_until,
-            source=u.source,
-            parent_code=codes.get(u.parent_id) if u.parent_id else None,
-            path=u.path,
-            depth=u.depth,
-            has_geometry=bool(u.geometry),
-            bbox=None if u.min_lon is None else [u.min_lon, u.min_lat, u.max_lon, u.max_lat],
-            is_current=is_current(u),
-            created_at=u.created_at,
-            updated_at=u.updated_at,
-        )
-        for u in units
-    ]
 
 
 def checked_geometry(geometry: Any, label: str) -> dict[str, Any] | None:
