@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from cityops.app import create_app
+from cityops.context import history
 from cityops.core.auth import passwords
 from cityops.core.auth.models import Agency, User
 from cityops.core.auth.passwords import hash_password
@@ -64,6 +65,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     if "database" not in request.fixturenames:
         return
     db: Database = request.getfixturevalue("database")
+    history.forget_ids()  # the attribute-name dictionary is emptied below
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     if db.dialect == "postgresql":
         with db.engine.begin() as conn:

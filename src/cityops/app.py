@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from cityops import __version__
+from cityops import context as context_hub
 from cityops.core.audit_routes import router as audit_router
 from cityops.core.auth import passwords
 from cityops.core.auth.people_routes import router as people_router
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         web_router,
     ):
         app.include_router(router)
+    context_hub.install(app)
     registry = load_modules(settings, db, bus)
     app.state.registry = registry
     for router in registry.routers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from units_support import ADMIN, _detach_units  # noqa: F401
+from units_support import ADMIN
 
 from cityops.core.units.geometry import BOUNDARY_ATTRIBUTION
 from cityops.core.units.loaders import DATA_DIR, load_demo_units

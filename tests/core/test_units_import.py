@@ -7,7 +7,7 @@ import time
 
 import pytest
 from sqlalchemy import func, select
-from units_support import ADMIN, _detach_units, scoped  # noqa: F401
+from units_support import ADMIN, scoped
 
 from cityops.core.errors import InvalidInput
 from cityops.core.policy import Role

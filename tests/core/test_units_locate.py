@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select, update
-from units_support import ADMIN, _detach_units, scoped  # noqa: F401
+from units_support import ADMIN, scoped
 
 from cityops.core.errors import InvalidInput
 from cityops.core.policy import Role

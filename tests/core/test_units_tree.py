@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
-from units_support import ADMIN, _detach_units, scoped  # noqa: F401
+from units_support import ADMIN, scoped
 
 from cityops.core.audit import AuditEntry
 from cityops.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized

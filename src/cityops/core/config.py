@@ -71,6 +71,32 @@ class UnitsSettings(BaseModel):
     )
 
 
+class NgsiLdSettings(BaseModel):
+    """The NGSI-LD API of the context-data hub."""
+
+    open_access: bool = Field(
+        False,
+        description=(
+            "Serve /ngsi-ld without authentication (only behind a PEP proxy / API gateway, "
+            "or for conformance runs); a loud warning is logged at start."
+        ),
+    )
+    allow_remote_contexts: bool = Field(
+        False,
+        description="Fetch @context URLs that are not built in (cached, with a timeout).",
+    )
+    context_timeout_s: float = Field(
+        5.0, gt=0, le=60, description="Timeout for fetching a remote @context, in seconds."
+    )
+    max_body_bytes: int = Field(
+        10_000_000, ge=1024, description="Largest request body accepted (413 above it)."
+    )
+    default_limit: int = Field(20, ge=1, description="Entities per page when `limit` is not given.")
+    max_limit: int = Field(
+        1000, ge=1, description="Largest `limit` a client may ask for (TooManyResults above it)."
+    )
+
+
 class Settings(BaseSettings):
     """All settings of a CityOps instance."""
 
@@ -107,6 +133,9 @@ class Settings(BaseSettings):
         default_factory=ModulesSettings, description="See CITYOPS_MODULES__*."
     )
     units: UnitsSettings = Field(default_factory=UnitsSettings, description="See CITYOPS_UNITS__*.")
+    ngsi_ld: NgsiLdSettings = Field(
+        default_factory=NgsiLdSettings, description="See CITYOPS_NGSI_LD__*."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -19,6 +19,7 @@ CORE_MODEL_MODULES = (
     "cityops.core.units.models",
     "cityops.core.auth.models",
     "cityops.core.audit",
+    "cityops.context.models",
 )
 
 

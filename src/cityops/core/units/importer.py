@@ -228,7 +228,9 @@ def validate_units(
             continue
         entries[entry.code] = entry
     graph = _Graph(session, entries, attach)
-    return entries, graph, problems + _check_links(principal, graph)
+    order = {id(raw): i for i, raw in enumerate(raws)}
+    problems = sorted(problems + _check_links(principal, graph), key=lambda p: order[id(p.raw)])
+    return entries, graph, problems
 
 
 def refuse(source: str, problems: Sequence[Problem]) -> InvalidInput:

@@ -1,0 +1,261 @@
+"""NGSI-LD entity endpoints: /ngsi-ld/v1/entities (ETSI GS CIM 009, clause 6.4-6.7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from cityops.context import http
+from cityops.context.entities import parse_attribute, parse_attributes, parse_entity
+from cityops.context.errors import bad_request
+from cityops.context.events import EntityChanged
+from cityops.context.http import NgsiPrincipal
+from cityops.context.jsonld import ActiveContext
+from cityops.context.merge import merge_into
+from cityops.context.query import parse_query, run_query, split
+from cityops.context.render import RenderOptions, render_entity, render_feature
+from cityops.context.store import EntityStore, WriteResult
+from cityops.core.policy import Perm, Principal, authorize
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD entities"])
+T = TypeVar("T")
+
+
+async def run_store(request: Request, principal: Principal, work: Callable[[EntityStore], T]) -> T:
+    """Run store work in a worker thread and one transaction; publish the events it made."""
+    tenant = http.tenant(request)
+
+    def job() -> T:
+        with request.app.state.db.session() as session:
+            return work(EntityStore(session, tenant, principal))
+
+    result = await run_in_threadpool(job)
+    events = _events_of(result)
+    for event in events:
+        await request.app.state.bus.publish(event)
+    return result
+
+
+def _events_of(result: Any) -> list[EntityChanged]:
+    if isinstance(result, EntityChanged):
+        return [result]
+    events = getattr(result, "events", None)
+    if isinstance(events, list):
+        return _events_of(events)
+    if isinstance(result, tuple | list):
+        return [e for item in result for e in _events_of(item)]
+    return []
+
+
+def render_options(request: Request, ctx: ActiveContext) -> RenderOptions:
+    """Read options/format/attrs/pick/omit/lang from the query string."""
+    params = request.query_params
+    options = set(split(params.get("options")) or [])
+    fmt = params.get("format", "")
+    attrs = split(params.get("attrs"))
+    pick, omit = split(params.get("pick")), split(params.get("omit"))
+    if pick and omit:
+        raise bad_request("pick and omit cannot be used together")
+    return RenderOptions(
+        key_values=bool({"keyValues", "simplified"} & options)
+        or fmt in ("keyValues", "simplified"),
+        concise="concise" in options or fmt == "concise",
+        sys_attrs="sysAttrs" in options,
+        attrs=frozenset(ctx.expand(a) for a in attrs) if attrs else None,
+        pick=frozenset(pick) if pick else None,
+        omit=frozenset(omit or ()),
+        lang=params.get("lang"),
+    )
+
+
+def _read(principal: Principal) -> None:
+    authorize(principal, Perm.data_read, check_unit=False, hide=False)
+
+
+@router.post("/entities", status_code=201)
+async def create_entity(request: Request, principal: NgsiPrincipal) -> Response:
+    """Create an entity."""
+    body, ctx = await http.read_body(request)
+    parsed = parse_entity(body, ctx)
+    await run_store(request, principal, lambda store: store.create(parsed))
+    location = f"/ngsi-ld/v1/entities/{quote(parsed.entity_id, safe=':')}"
+    return Response(status_code=201, headers={"Location": location})
+
+
+@router.get("/entities")
+async def query_entities(request: Request, principal: NgsiPrincipal) -> Response:
+    """Query entities by type, id, idPattern, q, geo-query and attrs."""
+    _read(principal)
+    ctx = http.query_context(request)
+    neg = http.negotiate(request)
+    cfg = request.app.state.settings.ngsi_ld
+    query = parse_query(
+        dict(request.query_params), ctx, default_limit=cfg.default_limit, max_limit=cfg.max_limit
+    )
+    opts = render_options(request, ctx)
+    tenant = http.tenant(request)
+
+    def job() -> tuple[list[dict[str, Any]], int | None]:
+        with request.app.state.db.session() as session:
+            rows, total = run_query(session, tenant, principal, query, ctx)
+            if neg.media == "application/geo+json":
+                return [render_feature(r, ctx, opts) for r in rows], total
+            return [render_entity(r, ctx, opts) for r in rows], total
+
+    items, total = await run_in_threadpool(job)
+    headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
+    body: Any = items
+    if neg.media == "application/geo+json":
+        body = {"type": "FeatureCollection", "features": items}
+    return http.respond(request, body, ctx, neg.media, headers=headers)
+
+
+@router.get("/entities/{entity_id:path}")
+async def get_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
+    """Retrieve an entity by id."""
+    _read(principal)
+    ctx = http.query_context(request)
+    neg = http.negotiate(request)
+    opts = render_options(request, ctx)
+    tenant = http.tenant(request)
+
+    def job() -> dict[str, Any]:
+        with request.app.state.db.session() as session:
+            row = EntityStore(session, tenant, principal).get(entity_id)
+            if neg.media == "application/geo+json":
+                return render_feature(row, ctx, opts)
+            return render_entity(row, ctx, opts)
+
+    return http.respond(request, await run_in_threadpool(job), ctx, neg.media)
+
+
+@router.delete("/entities/{entity_id:path}/attrs/{attr}", status_code=204)
+async def delete_attribute(
+    request: Request, entity_id: str, attr: str, principal: NgsiPrincipal
+) -> Response:
+    """Delete an attribute (one instance with datasetId, or all with deleteAll=true)."""
+    ctx = http.query_context(request)
+    iri = ctx.expand(attr)
+    dataset_id = request.query_params.get("datasetId")
+    delete_all = request.query_params.get("deleteAll", "").lower() == "true"
+    await run_store(
+        request,
+        principal,
+        lambda s: s.delete_attr(s.get(entity_id), iri, dataset_id, delete_all),
+    )
+    return Response(status_code=204)
+
+
+@router.delete("/entities/{entity_id:path}", status_code=204)
+async def delete_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
+    """Delete an entity."""
+    await run_store(request, principal, lambda s: s.delete(entity_id))
+    return Response(status_code=204)
+
+
+@router.put("/entities/{entity_id:path}/attrs/{attr}", status_code=204)
+async def replace_attribute(
+    request: Request, entity_id: str, attr: str, principal: NgsiPrincipal
+) -> Response:
+    """Replace one attribute."""
+    body, ctx = await http.read_body(request)
+    parsed = parse_attribute(attr, _strip_context(body), ctx)
+    iri = ctx.expand(attr)
+
+    def work(s: EntityStore) -> WriteResult:
+        row = s.get(entity_id)
+        if iri not in row.attrs:
+            raise bad_request(f"attribute {attr} does not exist in {entity_id}") from None
+        return s.write_attrs(row, {iri: parsed}, {}, mode="update")
+
+    await run_store(request, principal, work)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id:path}/attrs/{attr}", status_code=204)
+async def patch_attribute(
+    request: Request, entity_id: str, attr: str, principal: NgsiPrincipal
+) -> Response:
+    """Partially update one attribute."""
+    body, ctx = await http.read_body(request)
+    partial = parse_attribute(attr, _strip_context(body), ctx, partial=True)
+    iri = ctx.expand(attr)
+    await run_store(request, principal, lambda s: s.patch_attr(s.get(entity_id), iri, partial))
+    return Response(status_code=204)
+
+
+def _strip_context(body: Any) -> Any:
+    if isinstance(body, dict):
+        return {k: v for k, v in body.items() if k != "@context"}
+    return body
+
+
+def _multi_status(result: WriteResult, ctx: ActiveContext, touched: list[str]) -> Response:
+    if not result.not_updated:
+        return Response(status_code=204)
+    skipped = {iri for iri, _ in result.not_updated}
+    body = {
+        "updated": [ctx.compact(i) for i in touched if i not in skipped],
+        "notUpdated": [
+            {"attributeName": ctx.compact(i), "reason": r} for i, r in result.not_updated
+        ],
+    }
+    return http.respond_plain(body, 207)
+
+
+@router.post("/entities/{entity_id:path}/attrs")
+async def append_attributes(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
+    """Append attributes (overwriting unless options=noOverwrite)."""
+    body, ctx = await http.read_body(request)
+    if not isinstance(body, dict):
+        raise bad_request("the body must be an object of attributes")
+    attrs, datasets = parse_attributes(body, ctx)
+    keep = "noOverwrite" in (split(request.query_params.get("options")) or [])
+    mode = "append-keep" if keep else "append"
+    result = await run_store(
+        request, principal, lambda s: s.write_attrs(s.get(entity_id), attrs, datasets, mode=mode)
+    )
+    return _multi_status(result, ctx, list(attrs) + list(datasets))
+
+
+@router.patch("/entities/{entity_id:path}/attrs")
+async def update_attributes(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
+    """Update existing attributes (others are reported as not updated)."""
+    body, ctx = await http.read_body(request)
+    if not isinstance(body, dict):
+        raise bad_request("the body must be an object of attributes")
+    attrs, datasets = parse_attributes(body, ctx)
+    result = await run_store(
+        request,
+        principal,
+        lambda s: s.write_attrs(s.get(entity_id), attrs, datasets, mode="update"),
+    )
+    return _multi_status(result, ctx, list(attrs) + list(datasets))
+
+
+@router.put("/entities/{entity_id:path}", status_code=204)
+async def replace_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
+    """Replace an entity (type and every attribute)."""
+    body, ctx = await http.read_body(request)
+    if isinstance(body, dict):
+        body = {"id": entity_id} | body
+    parsed = parse_entity(body, ctx)
+    if parsed.entity_id != entity_id:
+        raise bad_request("the id in the body differs from the id in the path")
+    await run_store(request, principal, lambda s: s.replace(parsed))
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id:path}", status_code=204)
+async def merge_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
+    """Merge into an entity: given attributes are merged, 'urn:ngsi-ld:null' deletes."""
+    body, ctx = await http.read_body(request, merge=True)
+    if not isinstance(body, dict):
+        raise bad_request("the body must be an object")
+    await run_store(request, principal, lambda s: merge_into(s, s.get(entity_id), body, ctx))
+    return Response(status_code=204)

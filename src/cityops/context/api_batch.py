@@ -1,0 +1,237 @@
+"""NGSI-LD batch operations: /ngsi-ld/v1/entityOperations/* (per-entity success and errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from cityops.context import http
+from cityops.context.api import render_options, run_store
+from cityops.context.entities import parse_attributes, parse_entity
+from cityops.context.errors import NgsiLdError, bad_request
+from cityops.context.events import EntityChanged
+from cityops.context.http import NgsiPrincipal
+from cityops.context.jsonld import ActiveContext
+from cityops.context.merge import merge_into
+from cityops.context.query import EntityQuery, parse_query, run_query
+from cityops.context.render import render_entity
+from cityops.context.store import EntityStore, WriteResult
+from cityops.core.policy import Perm, authorize
+
+router = APIRouter(prefix="/ngsi-ld/v1/entityOperations", tags=["NGSI-LD batch"])
+MAX_BATCH = 10_000
+
+
+class BatchOutcome:
+    """Collects per-entity results of a batch."""
+
+    def __init__(self) -> None:
+        self.success: list[str] = []
+        self.created: list[str] = []
+        self.errors: list[dict[str, Any]] = []
+        self.events: list[EntityChanged | WriteResult | list[Any]] = []
+
+    def fail(self, entity_id: Any, err: NgsiLdError) -> None:
+        """Record one entity's failure."""
+        self.errors.append(
+            {
+                "entityId": entity_id if isinstance(entity_id, str) else str(entity_id),
+                "error": err.body() | {"status": err.status},
+            }
+        )
+
+
+def _each(
+    store: EntityStore,
+    items: list[Any],
+    outcome: BatchOutcome,
+    step: Callable[[EntityStore, Any], tuple[str, Any, bool]],
+) -> BatchOutcome:
+    """Run `step` per item in its own savepoint: bad items are reported, good ones land."""
+    for item in items:
+        entity_id = item.get("id") if isinstance(item, dict) else item
+        try:
+            with store.session.begin_nested():
+                ident, event, created = step(store, item)
+            outcome.success.append(ident)
+            if created:
+                outcome.created.append(ident)
+            outcome.events.append(event)
+        except NgsiLdError as err:
+            outcome.fail(entity_id, err)
+    outcome.events = [e for e in outcome.events if e]
+    return outcome
+
+
+async def _array(request: Request) -> tuple[list[Any], ActiveContext]:
+    body, ctx = await http.read_body(request)
+    if not isinstance(body, list):
+        raise bad_request("a batch body must be a JSON array")
+    if len(body) > MAX_BATCH:
+        raise NgsiLdError("PayloadTooLarge", f"at most {MAX_BATCH} entities per batch")
+    return body, ctx
+
+
+def _report(outcome: BatchOutcome, *, ok_status: int, ok_body: Any = None) -> Response:
+    if outcome.errors:
+        return http.respond_plain({"success": outcome.success, "errors": outcome.errors}, 207)
+    if ok_body is None:
+        return Response(status_code=ok_status)
+    return http.respond_plain(ok_body, ok_status)
+
+
+async def _batch(
+    request: Request,
+    principal: Any,
+    items: list[Any],
+    step: Callable[[EntityStore, Any], tuple[str, Any, bool]],
+) -> BatchOutcome:
+    outcome = await run_store(request, principal, lambda s: _each(s, items, BatchOutcome(), step))
+    return outcome
+
+
+@router.post("/create")
+async def batch_create(request: Request, principal: NgsiPrincipal) -> Response:
+    """Create many entities; each failure is reported, the others are created."""
+    items, ctx = await _array(request)
+
+    def step(store: EntityStore, item: Any) -> tuple[str, Any, bool]:
+        parsed = parse_entity(item, ctx)
+        return parsed.entity_id, store.create(parsed), True
+
+    outcome = await _batch(request, principal, items, step)
+    return _report(outcome, ok_status=201, ok_body=outcome.success)
+
+
+@router.post("/upsert")
+async def batch_upsert(request: Request, principal: NgsiPrincipal) -> Response:
+    """Create or replace (options=update: update) many entities."""
+    items, ctx = await _array(request)
+    update = "update" in (request.query_params.get("options") or "")
+
+    def step(store: EntityStore, item: Any) -> tuple[str, Any, bool]:
+        parsed = parse_entity(item, ctx)
+        row = store.find(parsed.entity_id)
+        if row is None:
+            return parsed.entity_id, store.create(parsed), True
+        if not store.visible(row):
+            raise NgsiLdError("Forbidden", f"entity {parsed.entity_id} is outside your scope")
+        if update:
+            return (
+                parsed.entity_id,
+                store.write_attrs(row, parsed.attrs, parsed.datasets, mode="append"),
+                False,
+            )
+        return parsed.entity_id, store.replace(parsed, row), False
+
+    outcome = await _batch(request, principal, items, step)
+    if outcome.errors or not outcome.created:
+        return _report(outcome, ok_status=204)
+    return _report(outcome, ok_status=201, ok_body=outcome.created)
+
+
+@router.post("/update")
+async def batch_update(request: Request, principal: NgsiPrincipal) -> Response:
+    """Update attributes of many existing entities (options=noOverwrite keeps existing ones)."""
+    items, ctx = await _array(request)
+    mode = (
+        "append-keep" if "noOverwrite" in (request.query_params.get("options") or "") else "append"
+    )
+
+    def step(store: EntityStore, item: Any) -> tuple[str, Any, bool]:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise bad_request("each entity needs an id")
+        attrs, datasets = parse_attributes(item, ctx)
+        return (
+            item["id"],
+            store.write_attrs(store.get(item["id"]), attrs, datasets, mode=mode),
+            False,
+        )
+
+    return _report(await _batch(request, principal, items, step), ok_status=204)
+
+
+@router.post("/merge")
+async def batch_merge(request: Request, principal: NgsiPrincipal) -> Response:
+    """Merge into many existing entities."""
+    items, ctx = await _array(request)
+
+    def step(store: EntityStore, item: Any) -> tuple[str, Any, bool]:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise bad_request("each entity needs an id")
+        return item["id"], merge_into(store, store.get(item["id"]), item, ctx), False
+
+    return _report(await _batch(request, principal, items, step), ok_status=204)
+
+
+@router.post("/delete")
+async def batch_delete(request: Request, principal: NgsiPrincipal) -> Response:
+    """Delete many entities by id."""
+    items, _ = await _array(request)
+
+    def step(store: EntityStore, item: Any) -> tuple[str, Any, bool]:
+        if not isinstance(item, str):
+            raise bad_request("a delete batch is an array of entity ids")
+        return item, store.delete(item), False
+
+    return _report(await _batch(request, principal, items, step), ok_status=204)
+
+
+@router.post("/query")
+async def batch_query(request: Request, principal: NgsiPrincipal) -> Response:
+    """Query entities with a Query body (entities, attrs, q, geoQ)."""
+    authorize(principal, Perm.data_read, check_unit=False, hide=False)
+    body, ctx = await http.read_body(request)
+    if not isinstance(body, dict) or body.get("type", "Query") != "Query":
+        raise bad_request("the body must be a Query object")
+    query = _query_from_body(request, body, ctx)
+    neg = http.negotiate(request)
+    opts = render_options(request, ctx)
+    tenant = http.tenant(request)
+
+    def job() -> tuple[list[dict[str, Any]], int | None]:
+        with request.app.state.db.session() as session:
+            rows, total = run_query(session, tenant, principal, query, ctx)
+            return [render_entity(r, ctx, opts) for r in rows], total
+
+    items, total = await run_in_threadpool(job)
+    headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
+    return http.respond(request, items, ctx, neg.media, headers=headers)
+
+
+def _query_from_body(request: Request, body: dict[str, Any], ctx: ActiveContext) -> EntityQuery:
+    params: dict[str, Any] = dict(request.query_params)
+    selectors = body.get("entities") or []
+    if not isinstance(selectors, list):
+        raise bad_request("entities must be an array of {type, id, idPattern}")
+    types = [s["type"] for s in selectors if isinstance(s, dict) and s.get("type")]
+    ids = [s["id"] for s in selectors if isinstance(s, dict) and s.get("id")]
+    patterns = [s["idPattern"] for s in selectors if isinstance(s, dict) and s.get("idPattern")]
+    params |= {
+        "type": ",".join(types) or None,
+        "id": ",".join(ids) or None,
+        "idPattern": "|".join(patterns) or None,
+        "q": body.get("q"),
+    }
+    if body.get("attrs"):
+        params["attrs"] = ",".join(body["attrs"])
+    geo = body.get("geoQ")
+    if isinstance(geo, dict):
+        coords = geo.get("coordinates")
+        params |= {
+            "georel": geo.get("georel"),
+            "geometry": geo.get("geometry"),
+            "coordinates": coords if isinstance(coords, str) else _dump(coords),
+            "geoproperty": geo.get("geoproperty"),
+        }
+    cfg = request.app.state.settings.ngsi_ld
+    return parse_query(params, ctx, default_limit=cfg.default_limit, max_limit=cfg.max_limit)
+
+
+def _dump(value: Any) -> str:
+    return orjson.dumps(value).decode()

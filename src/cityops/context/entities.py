@@ -1,0 +1,259 @@
+"""Parse NGSI-LD entities and attributes into the stored (expanded, normalized) form.
+
+Accepts the normalized and the concise representations (ETSI GS CIM 009, 4.5); keys are
+expanded with the request's @context; values are validated (dates, GeoJSON) with errors that
+name the attribute.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import shapely
+from shapely.geometry import shape
+
+from cityops.context.errors import bad_request
+from cityops.context.jsonld import ActiveContext
+
+ATTR_TYPES = {
+    "Property": "value",
+    "GeoProperty": "value",
+    "Relationship": "object",
+    "LanguageProperty": "languageMap",
+    "JsonProperty": "json",
+    "ListProperty": "valueList",
+    "ListRelationship": "objectList",
+    "VocabProperty": "vocab",
+}
+# Members of an attribute that are not sub-attributes (never expanded).
+CORE_MEMBERS = frozenset(
+    {
+        "type",
+        "value",
+        "object",
+        "languageMap",
+        "json",
+        "valueList",
+        "objectList",
+        "vocab",
+        "observedAt",
+        "unitCode",
+        "datasetId",
+        "createdAt",
+        "modifiedAt",
+        "deletedAt",
+        "instanceId",
+        "objectType",
+        "lang",
+    }
+)
+ENTITY_MEMBERS = frozenset(
+    {"id", "type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt"}
+)
+GEO_TYPES = frozenset(
+    {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+)
+LOCATION_IRI = "https://uri.etsi.org/ngsi-ld/location"
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
+_FORBIDDEN_NAME = re.compile(r"[<>\"'=;()\s]")
+
+
+@dataclass
+class ParsedEntity:
+    """An entity as stored: type and attributes keyed by expanded IRI."""
+
+    entity_id: str
+    type: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+    datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scopes: list[str] | None = None
+
+
+def iso(dt: datetime) -> str:
+    """Format a datetime the way the store keeps it: UTC, 'Z', microseconds when present."""
+    dt = dt.astimezone(UTC)
+    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if dt.microsecond:
+        text += f".{dt.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def parse_datetime(value: Any, what: str) -> datetime:
+    """Parse an ISO 8601 date-time (with zone; naive means UTC) or raise BadRequestData."""
+    if not isinstance(value, str):
+        raise bad_request(f"{what} must be an ISO 8601 date-time string")
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as err:
+        raise bad_request(f"{what} is not an ISO 8601 date-time: {value!r}") from err
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def check_uri(value: Any, what: str) -> str:
+    """Return the value if it is an absolute URI, else raise BadRequestData."""
+    if not isinstance(value, str) or not _URI.match(value):
+        raise bad_request(
+            f"{what} must be an absolute URI (e.g. urn:ngsi-ld:Type:1), got {value!r}"
+        )
+    return value
+
+
+def check_geometry(value: Any, what: str) -> dict[str, Any]:
+    """Return a valid GeoJSON geometry or raise BadRequestData naming the attribute."""
+    if not isinstance(value, dict) or value.get("type") not in GEO_TYPES:
+        raise bad_request(f"{what} must be a GeoJSON geometry ({', '.join(sorted(GEO_TYPES))})")
+    try:
+        geom = shape(value)
+    except Exception as err:  # shapely raises several types for malformed coordinates
+        raise bad_request(f"{what} has malformed coordinates: {err}") from err
+    if geom.is_empty or not shapely.is_valid(geom):
+        raise bad_request(f"{what} is not a valid geometry: {shapely.is_valid_reason(geom)}")
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise bad_request(f"{what} has coordinates outside lon -180..180 / lat -90..90")
+    return {"type": value["type"], "coordinates": value["coordinates"]}
+
+
+def _infer_type(name_iri: str, value: dict[str, Any]) -> str:
+    for kind, member in ATTR_TYPES.items():
+        if member in value and kind not in ("GeoProperty",):
+            if member == "value" and (name_iri == LOCATION_IRI or _looks_geo(value["value"])):
+                return "GeoProperty"
+            return kind
+    return ""
+
+
+def _looks_geo(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("type") in GEO_TYPES and "coordinates" in value
+
+
+def parse_attribute(
+    name: str, value: Any, ctx: ActiveContext, *, partial: bool = False
+) -> dict[str, Any]:
+    """Normalize one attribute instance (normalized or concise input); `partial` allows no value."""
+    if _FORBIDDEN_NAME.search(name):
+        raise bad_request(f"attribute name {name!r} contains forbidden characters")
+    iri = ctx.expand(name)
+    if value is None:
+        raise bad_request(f"attribute {name!r} is null")
+    if not isinstance(value, dict) or (_looks_geo(value) and "value" not in value):
+        kind = "GeoProperty" if iri == LOCATION_IRI or _looks_geo(value) else "Property"
+        value = {"type": kind, "value": value}
+    kind = value.get("type") or _infer_type(iri, value)
+    if not kind and partial:
+        kind = ""
+    elif kind not in ATTR_TYPES:
+        if "type" in value:
+            raise bad_request(f"attribute {name!r} has unknown type {value.get('type')!r}")
+        kind = "GeoProperty" if iri == LOCATION_IRI else "Property"
+        value = {"type": kind, "value": value}
+    out: dict[str, Any] = {"type": kind} if kind else {}
+    member = ATTR_TYPES.get(kind)
+    if member and member not in value and not partial:
+        raise bad_request(f"attribute {name!r} ({kind}) needs a {member!r} member")
+    for key, item in value.items():
+        if key == "type":
+            continue
+        out_key, out_value = _member(name, key, item, kind, ctx)
+        if out_key:
+            out[out_key] = out_value
+    return out
+
+
+def _member(name: str, key: str, item: Any, kind: str, ctx: ActiveContext) -> tuple[str, Any]:
+    """Validate one member of an attribute; sub-attributes are expanded and parsed."""
+    what = f"attribute {name!r}"
+    if key in ("createdAt", "modifiedAt", "deletedAt", "instanceId"):
+        return "", None  # system-generated, never taken from input
+    if key == "value" and kind == "GeoProperty":
+        return key, check_geometry(item, what)
+    if key in ("value", "json", "valueList", "languageMap", "vocab", "objectList"):
+        if item is None:
+            raise bad_request(f"{what} has a null {key}")
+        if key == "languageMap" and not isinstance(item, dict):
+            raise bad_request(f"{what} languageMap must be an object of language: text")
+        if key == "vocab":
+            return key, [ctx.expand(v) for v in item] if isinstance(item, list) else ctx.expand(
+                item
+            )
+        return key, item
+    if key == "object":
+        objs = item if isinstance(item, list) else [item]
+        for obj in objs:
+            check_uri(obj, f"{what} object")
+        return key, item
+    if key == "observedAt":
+        return key, iso(parse_datetime(item, f"{what} observedAt"))
+    if key == "datasetId":
+        return key, check_uri(item, f"{what} datasetId")
+    if key in ("unitCode", "lang", "objectType"):
+        return key, item
+    if key.startswith("@"):
+        return "", None
+    return ctx.expand(key), parse_attribute(key, item, ctx)
+
+
+def parse_attributes(
+    payload: dict[str, Any], ctx: ActiveContext, *, partial: bool = False
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Parse every attribute of a payload: (default instances, {IRI: {datasetId: instance}})."""
+    attrs: dict[str, Any] = {}
+    datasets: dict[str, dict[str, Any]] = {}
+    for name, value in payload.items():
+        if name in ENTITY_MEMBERS:
+            continue
+        instances = value if _is_instance_list(value) else [value]
+        iri = ctx.expand(name)
+        for item in instances:
+            parsed = parse_attribute(name, item, ctx, partial=partial)
+            ds = parsed.get("datasetId")
+            if ds is None:
+                if iri in attrs:
+                    raise bad_request(f"attribute {name!r} has two instances without datasetId")
+                attrs[iri] = parsed
+            else:
+                datasets.setdefault(iri, {})[ds] = parsed
+    return attrs, datasets
+
+
+def _is_instance_list(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, dict) and ("type" in v or "datasetId" in v) for v in value)
+    )
+
+
+def parse_entity(payload: Any, ctx: ActiveContext) -> ParsedEntity:
+    """Parse a whole entity for create/replace/upsert."""
+    if not isinstance(payload, dict):
+        raise bad_request("an entity must be a JSON object")
+    entity_id = check_uri(payload.get("id"), "entity id")
+    kind = payload.get("type")
+    if isinstance(kind, list) and len(kind) == 1:
+        kind = kind[0]
+    if not isinstance(kind, str) or not kind or _FORBIDDEN_NAME.search(kind):
+        raise bad_request(f"entity {entity_id} needs a 'type' (one type name)")
+    attrs, datasets = parse_attributes(payload, ctx)
+    scopes = payload.get("scope")
+    if scopes is not None:
+        scopes = scopes if isinstance(scopes, list) else [scopes]
+        if not all(isinstance(s, str) and s.startswith("/") for s in scopes):
+            raise bad_request(f"entity {entity_id}: scope values must look like /a/b")
+    return ParsedEntity(entity_id, ctx.expand(kind), attrs, datasets, scopes)
+
+
+def instance_time(attr: dict[str, Any], fallback: str) -> str:
+    """The time a history instance is filed under: observedAt, else the write time."""
+    return attr.get("observedAt") or fallback
+
+
+def numeric_value(attr: dict[str, Any]) -> float | None:
+    """The attribute's value as a number, for aggregation (None when not numeric)."""
+    value = attr.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)

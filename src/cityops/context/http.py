@@ -1,0 +1,181 @@
+"""HTTP plumbing of the NGSI-LD API: content types, @context, tenants, auth, responses."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from cityops.context.errors import NgsiLdError, bad_request, invalid_request
+from cityops.context.jsonld import CORE_CONTEXT_URL, ActiveContext, ContextError, ContextResolver
+from cityops.core.auth.service import resolve_token
+from cityops.core.config import Settings
+from cityops.core.policy import Principal, Role
+
+log = logging.getLogger("cityops.ngsi_ld")
+
+JSONLD_REL = "http://www.w3.org/ns/json-ld#context"
+_LINK = re.compile(r"<([^>]+)>\s*;(.*)")
+_TENANT = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+OPEN_ACCESS = Principal(kind="system", id=0, name="ngsi-ld-open-access", role=Role.integrator)
+
+
+def resolver(request: Request) -> ContextResolver:
+    """Return the app's @context resolver (one per app)."""
+    state = request.app.state
+    if getattr(state, "context_resolver", None) is None:
+        cfg = state.settings.ngsi_ld
+        state.context_resolver = ContextResolver(cfg.allow_remote_contexts, cfg.context_timeout_s)
+    return state.context_resolver
+
+
+def _link_context(request: Request) -> str | None:
+    header = request.headers.get("link")
+    if not header:
+        return None
+    for part in header.split(","):
+        match = _LINK.match(part.strip())
+        if match and JSONLD_REL in match.group(2):
+            return match.group(1)
+    raise bad_request("the Link header has no JSON-LD @context relation")
+
+
+def resolve(request: Request, context: Any) -> ActiveContext:
+    """Resolve a @context, turning load failures into NGSI-LD errors."""
+    try:
+        return resolver(request).resolve(context)
+    except ContextError as err:
+        if err.unavailable:
+            raise NgsiLdError("LdContextNotAvailable", err.detail) from err
+        raise invalid_request(err.detail) from err
+
+
+def query_context(request: Request) -> ActiveContext:
+    """The @context of a request without a body (from the Link header, else core)."""
+    return resolve(request, _link_context(request))
+
+
+async def read_body(request: Request, *, merge: bool = False) -> tuple[Any, ActiveContext]:
+    """Read a JSON(-LD) body and its @context, enforcing the NGSI-LD content-type rules."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    allowed = {"application/json", "application/ld+json"}
+    if merge:
+        allowed.add("application/merge-patch+json")
+    if media not in allowed:
+        raise NgsiLdError("UnsupportedMediaType", f"Content-Type must be one of {sorted(allowed)}")
+    limit = request.app.state.settings.ngsi_ld.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise NgsiLdError("PayloadTooLarge", f"the body is larger than {limit} bytes")
+    raw = await request.body()
+    if len(raw) > limit:
+        raise NgsiLdError("PayloadTooLarge", f"the body is larger than {limit} bytes")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise invalid_request(f"the body is not valid JSON: {err}") from err
+    link = _link_context(request)
+    if media == "application/ld+json":
+        if link:
+            raise bad_request("with application/ld+json the @context goes in the body, not a Link")
+        contexts = [
+            b.get("@context")
+            for b in (body if isinstance(body, list) else [body])
+            if isinstance(b, dict)
+        ]
+        if not contexts or any(c is None for c in contexts):
+            raise bad_request("application/ld+json bodies must carry an @context")
+        return body, resolve(request, contexts[0])
+    if _has_context(body):
+        raise bad_request("with application/json the @context must come in a Link header")
+    return body, resolve(request, link)
+
+
+def _has_context(body: Any) -> bool:
+    items = body if isinstance(body, list) else [body]
+    return any(isinstance(b, dict) and "@context" in b for b in items)
+
+
+def tenant(request: Request) -> str:
+    """The NGSILD-Tenant of the request ('' = the default tenant)."""
+    value = request.headers.get("ngsild-tenant", "")
+    if value and not _TENANT.match(value):
+        raise bad_request("NGSILD-Tenant must be 1-64 letters, digits, '-' or '_'")
+    return value
+
+
+def ngsi_principal(request: Request) -> Principal:
+    """Identify the caller: API key or bearer token (or open access when configured)."""
+    settings: Settings = request.app.state.settings
+    if settings.ngsi_ld.open_access:
+        return OPEN_ACCESS
+    token = request.headers.get("x-api-key")
+    auth = request.headers.get("authorization", "")
+    if not token and auth.lower().startswith("bearer "):
+        token = auth[7:].strip()
+    if not token:
+        token = request.cookies.get(settings.auth.cookie_name)
+    if not token:
+        raise NgsiLdError("Unauthorized", "send an API key (X-API-Key) or a bearer token")
+    with request.app.state.db.session() as session:
+        return resolve_token(session, token)
+
+
+NgsiPrincipal = Annotated[Principal, Depends(ngsi_principal)]
+
+
+@dataclass
+class Negotiated:
+    """The representation a client accepts."""
+
+    media: str  # application/json | application/ld+json | application/geo+json
+
+
+def negotiate(request: Request) -> Negotiated:
+    """Pick the response media type from Accept (NotAcceptable if none fits)."""
+    accept = request.headers.get("accept", "*/*").lower()
+    for media in ("application/ld+json", "application/geo+json", "application/json"):
+        if media in accept:
+            return Negotiated(media)
+    if "*/*" in accept or "application/*" in accept or not accept.strip():
+        return Negotiated("application/json")
+    raise NgsiLdError("NotAcceptable", "Accept must allow application/json or application/ld+json")
+
+
+def respond(
+    request: Request,
+    body: Any,
+    ctx: ActiveContext,
+    media: str,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Serialise a body, adding @context (ld+json) or a Link header (json, geo+json)."""
+    headers = dict(headers or {})
+    if media == "application/ld+json":
+        context = ctx.source if ctx.source is not None else CORE_CONTEXT_URL
+        if isinstance(body, list):
+            body = [b | {"@context": context} for b in body]
+        elif isinstance(body, dict):
+            body = body | {"@context": context}
+    else:
+        url = ctx.link_url or CORE_CONTEXT_URL
+        headers["Link"] = f'<{url}>; rel="{JSONLD_REL}"; type="application/ld+json"'
+    return Response(orjson.dumps(body), status_code=status, media_type=media, headers=headers)
+
+
+def session_scope(request: Request) -> Session:
+    """Open a session on the app's database (caller commits/closes)."""
+    return request.app.state.db.sessionmaker()
+
+
+def respond_plain(body: Any, status: int = 200) -> Response:
+    """Serialise a JSON body without @context (batch results, 207 reports)."""
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")

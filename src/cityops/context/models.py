@@ -1,0 +1,72 @@
+"""Tables of the context-data hub: entities (current state) and attribute history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cityops.core.db import Base, JSONType, UTCDateTime, utcnow
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT for history.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ContextEntity(Base):
+    """The current state of one NGSI-LD entity (attributes keyed by expanded IRI)."""
+
+    __tablename__ = "ctx_entities"
+    __table_args__ = (
+        UniqueConstraint("tenant", "entity_id", name="uq_ctx_entities_tenant_entity_id"),
+        Index("ix_ctx_entities_tenant_type", "tenant", "type"),
+        Index("ix_ctx_entities_bbox", "min_lon", "max_lon", "min_lat", "max_lat"),
+    )
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64), default="")
+    entity_id: Mapped[str] = mapped_column(String(512))
+    type: Mapped[str] = mapped_column(String(512))
+    # {expanded attribute IRI: normalized attribute (sub-attribute keys expanded too)}
+    attrs: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Further instances of multi-attributes: {IRI: {datasetId: attribute}}
+    datasets: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    scopes: Mapped[list[str] | None] = mapped_column(JSONType)
+    # bbox of the `location` GeoProperty, for spatial pre-filtering
+    min_lon: Mapped[float | None] = mapped_column(Float)
+    min_lat: Mapped[float | None] = mapped_column(Float)
+    max_lon: Mapped[float | None] = mapped_column(Float)
+    max_lat: Mapped[float | None] = mapped_column(Float)
+    # the administrative unit containing `location` (scope of users and keys)
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("units.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ContextAttributeName(Base):
+    """A dictionary of attribute IRIs, so history rows carry a small integer."""
+
+    __tablename__ = "ctx_attr_names"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    iri: Mapped[str] = mapped_column(String(512), unique=True)
+
+
+class ContextAttributeInstance(Base):
+    """One past value of one attribute of one entity (the temporal store)."""
+
+    __tablename__ = "ctx_attr_instances"
+    __table_args__ = (Index("ix_ctx_attr_instances_series", "entity_pk", "attr_id", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entity_pk: Mapped[int] = mapped_column(ForeignKey("ctx_entities.pk", ondelete="CASCADE"))
+    attr_id: Mapped[int] = mapped_column(ForeignKey("ctx_attr_names.id"))
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    modified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dataset_id: Mapped[str | None] = mapped_column(String(256))
+    value_num: Mapped[float | None] = mapped_column(Float)
+    # the whole normalized attribute instance (value, unitCode, sub-attributes...)
+    instance: Mapped[dict[str, Any]] = mapped_column(JSONType)

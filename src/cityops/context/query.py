@@ -1,0 +1,157 @@
+"""Query entities: type, id, idPattern, q, geo-queries, attrs; scoped and paginated."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from cityops.context import geoquery, qlang
+from cityops.context.entities import LOCATION_IRI
+from cityops.context.errors import NgsiLdError, bad_request
+from cityops.context.jsonld import ActiveContext
+from cityops.context.models import ContextEntity
+from cityops.core.policy import Principal, scope_filter
+from cityops.core.units.models import Unit
+
+
+@dataclass
+class EntityQuery:
+    """A parsed entity query (expanded IRIs)."""
+
+    types: list[str] | None = None
+    ids: list[str] | None = None
+    id_pattern: str | None = None
+    q: Any = None  # qlang.QExpr
+    geo: Any = None  # geoquery.GeoQuery
+    attrs: list[str] | None = None  # entities must have at least one of these
+    scope_q: str | None = None
+    limit: int = 20
+    offset: int = 0
+    count: bool = False
+
+
+def split(value: str | None) -> list[str] | None:
+    """Split a comma-separated parameter (None when absent or empty)."""
+    if not value:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def parse_query(
+    params: dict[str, Any], ctx: ActiveContext, *, default_limit: int, max_limit: int
+) -> EntityQuery:
+    """Turn query parameters (or a Query body's members) into an EntityQuery."""
+    query = EntityQuery(limit=default_limit)
+    types = params.get("type")
+    if types:
+        query.types = [ctx.expand(t) for t in re.split(r"[,|;]", types) if t.strip()]
+    query.ids = split(params.get("id"))
+    query.id_pattern = params.get("idPattern") or None
+    if query.id_pattern:
+        try:
+            re.compile(query.id_pattern)
+        except re.error as err:
+            raise bad_request(f"idPattern is not a valid regular expression: {err}") from err
+    if params.get("q"):
+        try:
+            query.q = qlang.parse_q(params["q"])
+        except ValueError as err:
+            raise bad_request(f"q: {err}") from err
+    if params.get("georel") or params.get("geometry") or params.get("coordinates"):
+        try:
+            query.geo = geoquery.parse_geoquery(
+                params.get("georel") or "",
+                params.get("geometry") or "",
+                params.get("coordinates") or "",
+                params.get("geoproperty"),
+            )
+        except ValueError as err:
+            raise bad_request(f"geo-query: {err}") from err
+    attrs = split(params.get("attrs"))
+    query.attrs = [ctx.expand(a) for a in attrs] if attrs else None
+    query.limit = _int(params.get("limit"), "limit", default_limit)
+    query.offset = _int(params.get("offset"), "offset", 0)
+    if query.limit > max_limit:
+        raise NgsiLdError("TooManyResults", f"limit may be at most {max_limit}")
+    if query.limit < 0 or query.offset < 0:
+        raise bad_request("limit and offset must not be negative")
+    query.count = str(params.get("count", "")).lower() == "true"
+    return query
+
+
+def _int(value: Any, name: str, default: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError) as err:
+        raise bad_request(f"{name} must be an integer") from err
+
+
+def _statement(
+    session: Session, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
+) -> Select[Any]:
+    stmt = select(ContextEntity).where(ContextEntity.tenant == tenant)
+    if principal.unit_path is not None:
+        stmt = stmt.outerjoin(Unit, Unit.id == ContextEntity.unit_id).where(
+            scope_filter(principal, Unit.path)
+        )
+    if query.types:
+        stmt = stmt.where(ContextEntity.type.in_(query.types))
+    if query.ids:
+        stmt = stmt.where(ContextEntity.entity_id.in_(query.ids))
+    if query.id_pattern:
+        stmt = stmt.where(ContextEntity.entity_id.regexp_match(query.id_pattern))
+    if query.attrs:
+        attrs_col = ContextEntity.attrs
+        stmt = stmt.where(or_(*[attrs_col[iri].isnot(None) for iri in query.attrs]))
+    if query.q is not None:
+        dialect = session.get_bind().dialect.name
+        stmt = stmt.where(
+            qlang.compile_q(
+                query.q, attrs_col=ContextEntity.attrs, expand=ctx.expand, dialect=dialect
+            )
+        )
+    if query.geo is not None and _geoproperty(query.geo, ctx) == LOCATION_IRI:
+        cond = geoquery.bbox_prefilter(
+            query.geo,
+            min_lon=ContextEntity.min_lon,
+            min_lat=ContextEntity.min_lat,
+            max_lon=ContextEntity.max_lon,
+            max_lat=ContextEntity.max_lat,
+        )
+        if cond is not None:
+            stmt = stmt.where(cond)
+    return stmt
+
+
+def _geoproperty(gq: Any, ctx: ActiveContext) -> str:
+    name = getattr(gq, "geoproperty", None) or "location"
+    return ctx.expand(name)
+
+
+def run_query(
+    session: Session, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
+) -> tuple[list[ContextEntity], int | None]:
+    """Return one page of matching entities and, if asked, the total count."""
+    stmt = _statement(session, tenant, principal, query, ctx)
+    if query.geo is None:
+        total = None
+        if query.count:
+            total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = session.scalars(
+            stmt.order_by(ContextEntity.pk).limit(query.limit).offset(query.offset)
+        ).all()
+        return list(rows), total
+    geoprop = _geoproperty(query.geo, ctx)
+    matched = [
+        row
+        for row in session.scalars(stmt.order_by(ContextEntity.pk))
+        if (geo := row.attrs.get(geoprop, {}).get("value")) and geoquery.matches(query.geo, geo)
+    ]
+    page = matched[query.offset : query.offset + query.limit]
+    return page, len(matched) if query.count else None

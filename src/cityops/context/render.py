@@ -1,0 +1,123 @@
+"""Render stored entities for a client: compacted with its @context, in the form it asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cityops.context.entities import ATTR_TYPES, CORE_MEMBERS, LOCATION_IRI, iso
+from cityops.context.jsonld import ActiveContext
+from cityops.context.models import ContextEntity
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What the client asked for (options, format, attrs, pick, omit, lang)."""
+
+    key_values: bool = False
+    concise: bool = False
+    sys_attrs: bool = False
+    attrs: frozenset[str] | None = None  # expanded IRIs to keep
+    pick: frozenset[str] | None = None  # compacted names (incl. id/type) to keep
+    omit: frozenset[str] = frozenset()
+    lang: str | None = None
+
+
+def _compact_attr(attr: dict[str, Any], ctx: ActiveContext, opts: RenderOptions) -> Any:
+    kind = attr.get("type", "Property")
+    if opts.key_values:
+        return _simplified_value(attr, opts)
+    out: dict[str, Any] = {}
+    for key, item in attr.items():
+        if key in ("createdAt", "modifiedAt") and not opts.sys_attrs:
+            continue
+        if key in CORE_MEMBERS:
+            out[key] = _compact_vocab(item, ctx) if key == "vocab" else item
+        elif isinstance(item, dict):
+            out[ctx.compact(key)] = _compact_attr(item, ctx, opts)
+    if kind == "LanguageProperty" and opts.lang:
+        out = {
+            "type": "Property",
+            "value": _pick_lang(attr.get("languageMap", {}), opts.lang),
+            "lang": opts.lang,
+        } | {k: v for k, v in out.items() if k not in ("type", "languageMap")}
+    if opts.concise:
+        out.pop("type", None)
+        if set(out) == {"value"}:
+            return out["value"]
+    return out
+
+
+def _compact_vocab(value: Any, ctx: ActiveContext) -> Any:
+    return [ctx.compact(v) for v in value] if isinstance(value, list) else ctx.compact(value)
+
+
+def _pick_lang(language_map: dict[str, Any], lang: str) -> Any:
+    for tag in [t.strip() for t in lang.split(",")] + ["@none", "en", "vi"]:
+        if tag in language_map:
+            return language_map[tag]
+    return next(iter(language_map.values()), None)
+
+
+def _simplified_value(attr: dict[str, Any], opts: RenderOptions) -> Any:
+    kind = attr.get("type", "Property")
+    if kind == "LanguageProperty":
+        lm = attr.get("languageMap", {})
+        return _pick_lang(lm, opts.lang) if opts.lang else {"languageMap": lm}
+    if kind == "VocabProperty":
+        return {"vocab": attr.get("vocab")}
+    if kind == "JsonProperty":
+        return {"json": attr.get("json")}
+    return attr.get(ATTR_TYPES.get(kind, "value"))
+
+
+def _wanted(iri: str, name: str, opts: RenderOptions) -> bool:
+    if opts.attrs is not None and iri not in opts.attrs:
+        return False
+    if opts.pick is not None and name not in opts.pick:
+        return False
+    return name not in opts.omit
+
+
+def render_entity(row: ContextEntity, ctx: ActiveContext, opts: RenderOptions) -> dict[str, Any]:
+    """Render one entity (without @context; the caller adds it or a Link header)."""
+    out: dict[str, Any] = {}
+    if _keep_member("id", opts):
+        out["id"] = row.entity_id
+    if _keep_member("type", opts):
+        out["type"] = ctx.compact(row.type)
+    if row.scopes and _keep_member("scope", opts):
+        out["scope"] = row.scopes if len(row.scopes) > 1 else row.scopes[0]
+    datasets = row.datasets or {}
+    for iri in list(row.attrs) + [i for i in datasets if i not in row.attrs]:
+        name = ctx.compact(iri)
+        if not _wanted(iri, name, opts):
+            continue
+        instances = ([row.attrs[iri]] if iri in row.attrs else []) + list(
+            datasets.get(iri, {}).values()
+        )
+        rendered = [_compact_attr(a, ctx, opts) for a in instances]
+        out[name] = rendered[0] if len(rendered) == 1 else rendered
+    if opts.sys_attrs and not opts.key_values:
+        out["createdAt"] = iso(row.created_at)
+        out["modifiedAt"] = iso(row.modified_at)
+    return out
+
+
+def _keep_member(name: str, opts: RenderOptions) -> bool:
+    return (opts.pick is None or name in opts.pick) and name not in opts.omit
+
+
+def render_feature(
+    row: ContextEntity, ctx: ActiveContext, opts: RenderOptions, geoproperty: str = LOCATION_IRI
+) -> dict[str, Any]:
+    """Render an entity as a GeoJSON Feature (Accept: application/geo+json)."""
+    body = render_entity(row, ctx, opts)
+    geo = row.attrs.get(geoproperty, {})
+    props = {k: v for k, v in body.items() if k != "id"}
+    return {
+        "id": row.entity_id,
+        "type": "Feature",
+        "geometry": geo.get("value"),
+        "properties": props,
+    }

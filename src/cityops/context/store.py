@@ -1,0 +1,289 @@
+"""The entity store: create, read, change and delete entities, scoped and with history."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from shapely.geometry import shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cityops.context import history
+from cityops.context.entities import LOCATION_IRI, ParsedEntity, iso
+from cityops.context.errors import NgsiLdError, not_found
+from cityops.context.events import EntityChanged
+from cityops.context.models import ContextEntity
+from cityops.core import audit
+from cityops.core.db import utcnow
+from cityops.core.policy import Perm, Principal, can, in_scope
+from cityops.core.units.locate import locator_for
+from cityops.core.units.models import Unit
+
+
+@dataclass
+class WriteResult:
+    """What a write did: the events to publish and the attributes it left alone."""
+
+    events: list[EntityChanged] = field(default_factory=list)
+    not_updated: list[tuple[str, str]] = field(default_factory=list)  # (attr IRI, reason)
+
+
+class EntityStore:
+    """Entity operations for one caller, one tenant, one transaction."""
+
+    def __init__(self, session: Session, tenant: str, principal: Principal) -> None:
+        self.session = session
+        self.tenant = tenant
+        self.principal = principal
+        self.now = utcnow()
+        self.now_iso = iso(self.now)
+        self._paths: dict[int, str | None] = {}
+
+    # --- scope -----------------------------------------------------------------------------
+
+    def unit_path(self, unit_id: int | None) -> str | None:
+        """Return the tree path of a unit (cached for this transaction)."""
+        if unit_id is None:
+            return None
+        if unit_id not in self._paths:
+            self._paths[unit_id] = self.session.scalar(select(Unit.path).where(Unit.id == unit_id))
+        return self._paths[unit_id]
+
+    def visible(self, row: ContextEntity) -> bool:
+        """Say whether the caller may read this entity."""
+        return in_scope(self.principal, self.unit_path(row.unit_id))
+
+    def check_write(self, unit_id: int | None, entity_id: str) -> None:
+        """Refuse a write outside the caller's role or scope."""
+        if not can(self.principal, Perm.data_write, self.unit_path(unit_id)):
+            raise NgsiLdError(
+                "Forbidden", f"you may not write entity {entity_id} (role or administrative scope)"
+            )
+
+    def locate_unit(self, attrs: dict[str, Any]) -> int | None:
+        """Find the deepest unit containing the entity's location (None without one)."""
+        geo = attrs.get(LOCATION_IRI, {}).get("value")
+        if not geo:
+            return None
+        point = shape(geo).representative_point()
+        found = locator_for(self.session).locate(point.y, point.x)
+        return found.unit.id if found.unit else None
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def find(self, entity_id: str) -> ContextEntity | None:
+        """Return the entity row, or None (no scope check)."""
+        return self.session.scalar(
+            select(ContextEntity).where(
+                ContextEntity.tenant == self.tenant, ContextEntity.entity_id == entity_id
+            )
+        )
+
+    def get(self, entity_id: str) -> ContextEntity:
+        """Return an entity the caller may see, or raise ResourceNotFound."""
+        row = self.find(entity_id)
+        if row is None or not self.visible(row):
+            raise not_found(f"entity {entity_id} not found")
+        return row
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def _stamp(self, attrs: dict[str, Any], old: dict[str, Any] | None) -> None:
+        for iri, attr in attrs.items():
+            previous = (old or {}).get(iri)
+            attr["createdAt"] = (previous or {}).get("createdAt", self.now_iso)
+            attr["modifiedAt"] = self.now_iso
+
+    def _place(self, row: ContextEntity) -> None:
+        """Recompute bbox and unit from the location attribute."""
+        geo = row.attrs.get(LOCATION_IRI, {}).get("value")
+        if geo:
+            row.min_lon, row.min_lat, row.max_lon, row.max_lat = shape(geo).bounds
+        else:
+            row.min_lon = row.min_lat = row.max_lon = row.max_lat = None
+        row.unit_id = self.locate_unit(row.attrs)
+
+    def _event(self, op: str, row: ContextEntity, attrs: list[str]) -> EntityChanged:
+        snapshot = None
+        if op != "delete":
+            snapshot = {
+                "id": row.entity_id,
+                "type": row.type,
+                "attrs": row.attrs,
+                "datasets": row.datasets or {},
+            }
+        return EntityChanged(
+            op=op,
+            tenant=self.tenant,
+            entity_id=row.entity_id,
+            entity_type=row.type,
+            attrs=attrs,
+            unit_id=row.unit_id,
+            at=self.now_iso,
+            entity=snapshot,
+        )
+
+    def _history(
+        self, row: ContextEntity, attrs: dict[str, Any], datasets: dict[str, dict[str, Any]]
+    ) -> None:
+        changed = list(attrs.items()) + [
+            (iri, inst) for iri, by_ds in datasets.items() for inst in by_ds.values()
+        ]
+        history.record(self.session, row.pk, changed, self.now, self.now_iso)
+
+    def _audit(self, action: str, row: ContextEntity, before: dict[str, Any] | None) -> None:
+        after = (
+            None if action == "entity.delete" else {"type": row.type, "attrs": sorted(row.attrs)}
+        )
+        audit.record(
+            self.session,
+            self.principal,
+            action,
+            "ngsi-ld-entity",
+            row.entity_id,
+            before=before,
+            after=after,
+            unit_id=row.unit_id,
+        )
+
+    def create(self, parsed: ParsedEntity) -> EntityChanged:
+        """Create an entity; AlreadyExists if the id is taken in this tenant."""
+        if self.find(parsed.entity_id) is not None:
+            raise NgsiLdError("AlreadyExists", f"entity {parsed.entity_id} already exists")
+        self._stamp(parsed.attrs, None)
+        for by_ds in parsed.datasets.values():
+            self._stamp(by_ds, None)
+        row = ContextEntity(
+            tenant=self.tenant,
+            entity_id=parsed.entity_id,
+            type=parsed.type,
+            attrs=parsed.attrs,
+            datasets=parsed.datasets or None,
+            scopes=parsed.scopes,
+            created_at=self.now,
+            modified_at=self.now,
+        )
+        self._place(row)
+        self.check_write(row.unit_id, parsed.entity_id)
+        self.session.add(row)
+        self.session.flush()
+        self._history(row, parsed.attrs, parsed.datasets)
+        self._audit("entity.create", row, None)
+        return self._event("create", row, sorted(set(parsed.attrs) | set(parsed.datasets)))
+
+    def delete(self, entity_id: str) -> EntityChanged:
+        """Delete an entity and its history."""
+        row = self.get(entity_id)
+        self.check_write(row.unit_id, entity_id)
+        event = self._event("delete", row, sorted(row.attrs))
+        self._audit("entity.delete", row, {"type": row.type, "attrs": sorted(row.attrs)})
+        self.session.delete(row)
+        self.session.flush()
+        return event
+
+    def replace(self, parsed: ParsedEntity, row: ContextEntity | None = None) -> EntityChanged:
+        """Replace an entity's type and every attribute (PUT / upsert with replace)."""
+        row = row or self.get(parsed.entity_id)
+        self.check_write(row.unit_id, parsed.entity_id)
+        before = {"type": row.type, "attrs": sorted(row.attrs)}
+        self._stamp(parsed.attrs, row.attrs)
+        for iri, by_ds in parsed.datasets.items():
+            self._stamp(by_ds, (row.datasets or {}).get(iri))
+        row.type, row.attrs, row.datasets = parsed.type, parsed.attrs, parsed.datasets or None
+        if parsed.scopes is not None:
+            row.scopes = parsed.scopes
+        row.modified_at = self.now
+        self._place(row)
+        self.check_write(row.unit_id, parsed.entity_id)
+        self._history(row, parsed.attrs, parsed.datasets)
+        self._audit("entity.replace", row, before)
+        return self._event("replace", row, sorted(set(parsed.attrs) | set(parsed.datasets)))
+
+    def write_attrs(
+        self,
+        row: ContextEntity,
+        attrs: dict[str, Any],
+        datasets: dict[str, dict[str, Any]],
+        *,
+        mode: str,
+    ) -> WriteResult:
+        """Add or change attributes: mode 'append', 'append-keep' (noOverwrite) or 'update'."""
+        self.check_write(row.unit_id, row.entity_id)
+        result = WriteResult()
+        new_attrs, new_ds = dict(row.attrs), copy.deepcopy(row.datasets or {})
+        applied: dict[str, Any] = {}
+        applied_ds: dict[str, dict[str, Any]] = {}
+        for iri, attr in attrs.items():
+            exists = iri in new_attrs
+            if (mode == "update" and not exists) or (mode == "append-keep" and exists):
+                reason = "attribute does not exist" if mode == "update" else "noOverwrite"
+                result.not_updated.append((iri, reason))
+                continue
+            self._stamp({iri: attr}, new_attrs)
+            new_attrs[iri] = attr
+            applied[iri] = attr
+        for iri, by_ds in datasets.items():
+            for ds, attr in by_ds.items():
+                exists = ds in new_ds.get(iri, {})
+                if (mode == "update" and not exists) or (mode == "append-keep" and exists):
+                    result.not_updated.append((iri, f"datasetId {ds}"))
+                    continue
+                self._stamp({iri: attr}, {iri: new_ds.get(iri, {}).get(ds, {})})
+                new_ds.setdefault(iri, {})[ds] = attr
+                applied_ds.setdefault(iri, {})[ds] = attr
+        if applied or applied_ds:
+            self._commit_attrs(row, new_attrs, new_ds, applied, applied_ds, result)
+        return result
+
+    def _commit_attrs(
+        self,
+        row: ContextEntity,
+        new_attrs: dict[str, Any],
+        new_ds: dict[str, dict[str, Any]],
+        applied: dict[str, Any],
+        applied_ds: dict[str, dict[str, Any]],
+        result: WriteResult,
+    ) -> None:
+        row.attrs, row.datasets = new_attrs, new_ds or None
+        row.modified_at = self.now
+        if LOCATION_IRI in applied:
+            self._place(row)
+            self.check_write(row.unit_id, row.entity_id)
+        self._history(row, applied, applied_ds)
+        result.events.append(self._event("update", row, sorted(set(applied) | set(applied_ds))))
+
+    def patch_attr(self, row: ContextEntity, iri: str, partial: dict[str, Any]) -> EntityChanged:
+        """Partially update one attribute (its given members replace the stored ones)."""
+        self.check_write(row.unit_id, row.entity_id)
+        current = row.attrs.get(iri)
+        if current is None:
+            raise not_found(f"attribute {iri} not found in entity {row.entity_id}")
+        merged = {**current, **{k: v for k, v in partial.items() if k != "type" or v}}
+        result = self.write_attrs(row, {iri: merged}, {}, mode="update")
+        return result.events[0]
+
+    def delete_attr(
+        self, row: ContextEntity, iri: str, dataset_id: str | None, delete_all: bool
+    ) -> EntityChanged:
+        """Delete an attribute (one instance by datasetId, or all instances)."""
+        self.check_write(row.unit_id, row.entity_id)
+        attrs, datasets = dict(row.attrs), copy.deepcopy(row.datasets or {})
+        found = False
+        if dataset_id is None or delete_all:
+            found = attrs.pop(iri, None) is not None or found
+        if dataset_id is not None or delete_all:
+            by_ds = datasets.get(iri, {})
+            found = (
+                by_ds.pop(dataset_id, None) is not None if not delete_all else bool(by_ds)
+            ) or found
+            if delete_all or not by_ds:
+                datasets.pop(iri, None)
+        if not found:
+            raise not_found(f"attribute {iri} not found in entity {row.entity_id}")
+        row.attrs, row.datasets = attrs, datasets or None
+        row.modified_at = self.now
+        if iri == LOCATION_IRI:
+            self._place(row)
+        return self._event("update", row, [iri])

@@ -1,0 +1,146 @@
+"""Batch operations: bad entities are reported one by one and the good ones land."""
+
+from __future__ import annotations
+
+import pytest
+from ngsi import air_quality, json_headers, link
+
+BASE = "/ngsi-ld/v1"
+
+
+@pytest.fixture
+def key(factory) -> dict[str, str]:
+    return {"X-API-Key": factory.api_key("integrator")}
+
+
+def ids(client, key) -> list[str]:
+    response = client.get(
+        f"{BASE}/entities",
+        params={"type": "AirQualityObserved", "limit": 100},
+        headers={**key, "Link": link()},
+    )
+    return sorted(e["id"] for e in response.json())
+
+
+def test_batch_create_lands_the_good_entities_and_reports_the_bad_ones(client, key):
+    body = [
+        air_quality(1, 10),
+        {"id": "urn:ngsi-ld:X:bad", "type": "X", "pm25": {"type": "Property"}},
+        air_quality(2, 20),
+        air_quality(1, 10),
+    ]
+    response = client.post(f"{BASE}/entityOperations/create", json=body, headers=json_headers(key))
+    assert response.status_code == 207
+    report = response.json()
+    assert report["success"] == [
+        "urn:ngsi-ld:AirQualityObserved:PT-001",
+        "urn:ngsi-ld:AirQualityObserved:PT-002",
+    ]
+    errors = {e["entityId"]: e["error"]["type"].rsplit("/", 1)[-1] for e in report["errors"]}
+    assert errors == {
+        "urn:ngsi-ld:X:bad": "BadRequestData",
+        "urn:ngsi-ld:AirQualityObserved:PT-001": "AlreadyExists",
+    }
+    assert ids(client, key) == [
+        "urn:ngsi-ld:AirQualityObserved:PT-001",
+        "urn:ngsi-ld:AirQualityObserved:PT-002",
+    ]
+
+
+def test_batch_create_of_only_good_entities_answers_201_with_their_ids(client, key):
+    response = client.post(
+        f"{BASE}/entityOperations/create",
+        json=[air_quality(3, 1), air_quality(4, 2)],
+        headers=json_headers(key),
+    )
+    assert response.status_code == 201
+    assert response.json() == [
+        "urn:ngsi-ld:AirQualityObserved:PT-003",
+        "urn:ngsi-ld:AirQualityObserved:PT-004",
+    ]
+
+
+def test_a_retried_upsert_batch_creates_no_duplicates(client, key):
+    batch = [air_quality(n, n) for n in range(5, 15)]
+    first = client.post(f"{BASE}/entityOperations/upsert", json=batch, headers=json_headers(key))
+    assert first.status_code == 201 and len(first.json()) == 10
+    retry = client.post(f"{BASE}/entityOperations/upsert", json=batch, headers=json_headers(key))
+    assert retry.status_code == 204
+    assert len(ids(client, key)) == 10
+
+
+def test_upsert_with_update_keeps_the_other_attributes(client, key):
+    client.post(
+        f"{BASE}/entities",
+        json=air_quality(20, 5, no2={"type": "Property", "value": 9}),
+        headers=json_headers(key),
+    )
+    change = {
+        "id": "urn:ngsi-ld:AirQualityObserved:PT-020",
+        "type": "AirQualityObserved",
+        "pm25": {"type": "Property", "value": 6},
+    }
+    response = client.post(
+        f"{BASE}/entityOperations/upsert?options=update", json=[change], headers=json_headers(key)
+    )
+    assert response.status_code == 204
+    entity = client.get(
+        f"{BASE}/entities/urn:ngsi-ld:AirQualityObserved:PT-020", headers={**key, "Link": link()}
+    ).json()
+    assert entity["pm25"]["value"] == 6 and entity["no2"]["value"] == 9
+
+
+def test_batch_update_of_a_missing_entity_is_reported(client, key):
+    client.post(f"{BASE}/entities", json=air_quality(21, 5), headers=json_headers(key))
+    body = [
+        {"id": "urn:ngsi-ld:AirQualityObserved:PT-021", "pm25": {"type": "Property", "value": 7}},
+        {"id": "urn:ngsi-ld:AirQualityObserved:PT-999", "pm25": {"type": "Property", "value": 7}},
+    ]
+    response = client.post(f"{BASE}/entityOperations/update", json=body, headers=json_headers(key))
+    assert response.status_code == 207
+    assert response.json()["success"] == ["urn:ngsi-ld:AirQualityObserved:PT-021"]
+    assert response.json()["errors"][0]["entityId"] == "urn:ngsi-ld:AirQualityObserved:PT-999"
+
+
+def test_batch_delete_and_merge(client, key):
+    client.post(
+        f"{BASE}/entityOperations/create",
+        json=[air_quality(30, 1), air_quality(31, 2)],
+        headers=json_headers(key),
+    )
+    merged = client.post(
+        f"{BASE}/entityOperations/merge",
+        json=[{"id": "urn:ngsi-ld:AirQualityObserved:PT-031", "pm25": {"value": 3}}],
+        headers=json_headers(key),
+    )
+    assert merged.status_code == 204
+    deleted = client.post(
+        f"{BASE}/entityOperations/delete",
+        json=["urn:ngsi-ld:AirQualityObserved:PT-030", "urn:ngsi-ld:AirQualityObserved:PT-404"],
+        headers=json_headers(key),
+    )
+    assert deleted.status_code == 207
+    assert ids(client, key) == ["urn:ngsi-ld:AirQualityObserved:PT-031"]
+
+
+def test_a_batch_that_is_not_an_array_is_bad_request(client, key):
+    response = client.post(
+        f"{BASE}/entityOperations/create", json=air_quality(1, 1), headers=json_headers(key)
+    )
+    assert response.status_code == 400
+
+
+def test_every_created_entity_is_published_on_the_bus(client, key):
+    seen = []
+    client.app.state.bus.subscribe("context.entity_changed", seen.append)
+    client.post(
+        f"{BASE}/entityOperations/upsert",
+        json=[air_quality(40, 1), air_quality(41, 2)],
+        headers=json_headers(key),
+    )
+    client.portal.call(client.app.state.bus.drain)  # handlers run on the app's loop
+    assert sorted(e.entity_id for e in seen) == [
+        "urn:ngsi-ld:AirQualityObserved:PT-040",
+        "urn:ngsi-ld:AirQualityObserved:PT-041",
+    ]
+    assert all(e.op == "create" and e.entity["type"].endswith("AirQualityObserved") for e in seen)

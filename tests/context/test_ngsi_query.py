@@ -1,0 +1,164 @@
+"""Querying entities over the API: type, q, geo-queries, pagination, GeoJSON."""
+
+from __future__ import annotations
+
+import pytest
+from ngsi import air_quality, json_headers, link
+
+BASE = "/ngsi-ld/v1"
+
+# Stations around Phan Thiết: (n, pm25, lon, lat)
+STATIONS = [
+    (1, 12.0, 108.10, 10.93),
+    (2, 48.5, 108.12, 10.95),
+    (3, 75.0, 108.29, 10.95),
+    (4, 30.0, 107.85, 10.66),
+    (5, 90.0, 108.45, 11.35),
+]
+
+
+@pytest.fixture
+def key(client, factory) -> dict[str, str]:
+    key = {"X-API-Key": factory.api_key("integrator")}
+    body = [air_quality(n, pm, lon=lon, lat=lat) for n, pm, lon, lat in STATIONS]
+    body.append(
+        {
+            "id": "urn:ngsi-ld:Device:D1",
+            "type": "Device",
+            "controlledAsset": {
+                "type": "Relationship",
+                "object": "urn:ngsi-ld:AirQualityObserved:PT-001",
+            },
+        }
+    )
+    assert (
+        client.post(
+            f"{BASE}/entityOperations/create", json=body, headers=json_headers(key)
+        ).status_code
+        == 201
+    )
+    return key
+
+
+def found(client, key, **params) -> list[str]:
+    response = client.get(f"{BASE}/entities", params=params, headers={**key, "Link": link()})
+    assert response.status_code == 200, response.text
+    return [e["id"].rsplit(":", 1)[-1] for e in response.json()]
+
+
+def test_q_selects_stations_above_a_threshold(client, key):
+    assert found(client, key, type="AirQualityObserved", q="pm25>40") == [
+        "PT-002",
+        "PT-003",
+        "PT-005",
+    ]
+
+
+def test_q_range_and_or(client, key):
+    assert found(client, key, type="AirQualityObserved", q="pm25==20..50") == ["PT-002", "PT-004"]
+    assert found(client, key, type="AirQualityObserved", q="pm25<15|pm25>80") == [
+        "PT-001",
+        "PT-005",
+    ]
+
+
+def test_q_on_a_relationship(client, key):
+    assert found(
+        client, key, type="Device", q="controlledAsset==urn:ngsi-ld:AirQualityObserved:PT-001"
+    ) == ["D1"]
+
+
+def test_id_pattern_and_id_list(client, key):
+    assert found(client, key, idPattern=".*PT-00[12]$") == ["PT-001", "PT-002"]
+    ids = "urn:ngsi-ld:AirQualityObserved:PT-003,urn:ngsi-ld:Device:D1"
+    assert found(client, key, id=ids) == ["PT-003", "D1"]
+
+
+def test_near_query_finds_stations_within_5_km_of_phan_thiet_centre(client, key):
+    got = found(
+        client,
+        key,
+        type="AirQualityObserved",
+        georel="near;maxDistance==5000",
+        geometry="Point",
+        coordinates="[108.10,10.93]",
+    )
+    assert got == ["PT-001", "PT-002"]
+
+
+def test_within_polygon(client, key):
+    polygon = "[[[108.0,10.8],[108.35,10.8],[108.35,11.0],[108.0,11.0],[108.0,10.8]]]"
+    got = found(
+        client,
+        key,
+        type="AirQualityObserved",
+        georel="within",
+        geometry="Polygon",
+        coordinates=polygon,
+    )
+    assert got == ["PT-001", "PT-002", "PT-003"]
+
+
+def test_pagination_with_count(client, key):
+    response = client.get(
+        f"{BASE}/entities",
+        params={"type": "AirQualityObserved", "limit": 2, "offset": 2, "count": "true"},
+        headers={**key, "Link": link()},
+    )
+    assert response.headers["NGSILD-Results-Count"] == "5"
+    assert [e["id"][-6:] for e in response.json()] == ["PT-003", "PT-004"]
+
+
+def test_too_large_limit_is_too_many_results(client, key):
+    response = client.get(
+        f"{BASE}/entities", params={"type": "AirQualityObserved", "limit": 5000}, headers=key
+    )
+    assert response.status_code == 403 and response.json()["type"].endswith("TooManyResults")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "pm25>>3"},
+        {"q": "(pm25>3"},
+        {"georel": "near", "geometry": "Point", "coordinates": "[108.1]"},
+        {"idPattern": "(unclosed"},
+        {"limit": "ten"},
+    ],
+)
+def test_bad_query_parameters_are_bad_request_data(client, key, params):
+    response = client.get(
+        f"{BASE}/entities", params={"type": "AirQualityObserved", **params}, headers=key
+    )
+    assert response.status_code == 400
+    assert response.json()["type"].endswith("BadRequestData")
+
+
+def test_geojson_representation(client, key):
+    response = client.get(
+        f"{BASE}/entities",
+        params={"type": "AirQualityObserved", "q": "pm25>80"},
+        headers={**key, "Link": link(), "Accept": "application/geo+json"},
+    )
+    assert response.headers["content-type"].startswith("application/geo+json")
+    collection = response.json()
+    assert collection["type"] == "FeatureCollection"
+    feature = collection["features"][0]
+    assert feature["geometry"] == {"type": "Point", "coordinates": [108.45, 11.35]}
+    assert feature["properties"]["pm25"]["value"] == 90.0
+
+
+def test_batch_query_with_a_query_body(client, key):
+    body = {
+        "type": "Query",
+        "entities": [{"type": "AirQualityObserved"}],
+        "q": "pm25>70",
+        "geoQ": {
+            "georel": "near;maxDistance==20000",
+            "geometry": "Point",
+            "coordinates": [108.29, 10.95],
+        },
+    }
+    response = client.post(f"{BASE}/entityOperations/query", json=body, headers=json_headers(key))
+    assert response.status_code == 200, response.text
+    assert [e["id"][-6:] for e in response.json()] == ["PT-003"]
