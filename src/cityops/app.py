@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -47,7 +47,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("CityOps %s starting (env=%s, db=%s)", __version__, settings.env, db.dialect)
-        yield
+        async with AsyncExitStack() as stack:
+            # background services (notifiers, intake, schedulers) run while the app serves
+            for hook in app.state.lifespan_hooks:
+                await stack.enter_async_context(hook(app))
+            yield
         await bus.close()
 
     app = FastAPI(
@@ -58,6 +62,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         license_info={"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
     )
     app.state.settings = settings
+    # factories of async context managers entered at start-up and left at shutdown
+    app.state.lifespan_hooks = []
     app.state.db = db
     app.state.bus = bus
     install_error_handlers(app)

@@ -42,22 +42,23 @@ def alembic_config(db: Database) -> Config:
 
 
 def current_revision(db: Database) -> str | None:
-    """Return the schema revision the database is at (None if never migrated)."""
+    """Return the schema revision(s) the database is at, comma-joined (None if never migrated)."""
     from alembic.runtime.migration import MigrationContext
 
     with db.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 @lru_cache
 def head_revision() -> str | None:
-    """Return the newest revision shipped with this version."""
+    """Return the newest revision(s) shipped with this version, comma-joined."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    return ",".join(sorted(ScriptDirectory(str(MIGRATIONS)).get_heads())) or None
 
 
-def migrate(db: Database, revision: str = "head") -> None:
+def migrate(db: Database, revision: str = "heads") -> None:
     """Bring the schema up to `revision` (PostGIS is enabled on PostgreSQL when available)."""
     cfg = alembic_config(db)
     with db.engine.begin() as conn:
