@@ -177,6 +177,9 @@ def create_api_key(
 @units_app.command("import")
 def units_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="GeoJSON or CSV file.")],
+    parent: Annotated[
+        str | None, typer.Option(help="Code of the unit that root rows of the file hang under.")
+    ] = None,
 ) -> None:
     """Import administrative units from a GeoJSON or CSV file (all or nothing)."""
     from cityops.core.errors import CityOpsError
@@ -185,7 +188,7 @@ def units_import(
     settings = _settings()
     try:
         with _db(settings).session() as session:
-            result = import_file(session, file, system_principal(_actor()))
+            result = import_file(session, file, system_principal(_actor()), parent_code=parent)
     except CityOpsError as err:
         typer.echo(f"{err.code}: {err.detail}", err=True)
         for problem in err.extra.get("errors", []):

@@ -233,6 +233,7 @@ def test_parse_q_accepts_url_decoded_text_and_spaces() -> None:
         ('pm25==1.."x"', 6, "same kind"),
         ("pm25>=true", 6, "single number"),
         ("name~=(unclosed", 6, "valid regular expression"),
+        ("name~=(?P<w>x)", 6, "without named groups"),
         ("dateObserved>2026-13-40T00:00:00Z", 13, "valid date/time"),
         (";pm25", 0, "attribute name"),
         ("pm25.", 5, "sub-attribute name"),
@@ -328,6 +329,25 @@ def test_q_observed_at_compares_instants_in_any_offset(engine: Engine) -> None:
         "MuiNe-02",
         "LaGi-03",
     }
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("pm25.observedAt<2026-11-24T05:00:00.2Z", {"PhanThiet-01", "LaGi-03"}),
+        ("pm25.observedAt>2026-11-24T05:00:00.2Z", {"MuiNe-02"}),
+        ("pm25.observedAt>2026-11-24T05:00:00Z", {"MuiNe-02"}),
+        ("pm25.observedAt<=2026-11-24T05:00:00Z", {"PhanThiet-01", "LaGi-03"}),
+        ("pm25.observedAt>=2026-11-24T06:30:00.5Z", {"MuiNe-02"}),
+        ("pm25.observedAt==2026-11-24T06:30:00.500Z", {"MuiNe-02"}),
+        ("pm25.observedAt<=2026-11-24T06:30:00.5Z", {"PhanThiet-01", "MuiNe-02", "LaGi-03"}),
+        ("pm25.observedAt!=2026-11-24T05:00:00Z", {"MuiNe-02", "LaGi-03"}),
+    ],
+)
+def test_q_datetime_order_respects_fractions_of_a_second(
+    engine: Engine, q: str, expected: set[str]
+) -> None:
+    assert ids(engine, q) == expected
 
 
 def test_q_datetime_range_selects_one_day(engine: Engine) -> None:

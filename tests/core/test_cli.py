@@ -95,3 +95,28 @@ def test_cli_writes_are_audited_as_the_cli(url, client, factory):
         "items"
     ]
     assert entries and entries[0]["actor"].startswith("system:0:cli:")
+
+
+def test_units_import_loads_the_legacy_binh_thuan_tree(database, client, factory):
+    csv = Path(__file__).resolve().parents[2] / "src/cityops/data/boundaries/binh-thuan-2023.csv"
+    result = run(database.url, "units", "import", str(csv))
+    assert result.returncode == 0, result.stderr
+    admin = factory.headers(factory.user("admin"))
+    children = client.get("/api/units/60/children", headers=admin).json()
+    names = {u["name"] for u in (children["items"] if isinstance(children, dict) else children)}
+    assert len(names) == 10 and "Thành phố Phan Thiết" in names
+
+
+def test_units_import_of_a_bad_file_names_the_row_and_imports_nothing(
+    database, tmp_path, client, factory
+):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "code,name,level,parent_code\n70,Tỉnh A,province,\n701,Huyện B,district,99999\n",
+        encoding="utf-8",
+    )
+    result = run(database.url, "units", "import", str(bad))
+    assert result.returncode == 1
+    assert "99999" in result.stderr and "3" in result.stderr  # the row (spreadsheet numbering)
+    admin = factory.headers(factory.user("admin"))
+    assert client.get("/api/units/70", headers=admin).status_code == 404

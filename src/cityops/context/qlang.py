@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement
-from sqlalchemy.dialects.postgresql import JSONB, JSONPATH
+from sqlalchemy.dialects.postgresql import JSONPATH
 from sqlalchemy.engine import Engine
 
 Kind = Literal["number", "string", "datetime", "date", "time", "boolean", "uri"]
@@ -227,6 +227,8 @@ class _Parser:
         pattern = self.quoted() if self.peek() == '"' else self.raw_regex()
         if not pattern:
             raise self.error("a regular expression", start)
+        if "(?P" in pattern:  # Python-only syntax: PostgreSQL would refuse it at run time
+            raise self.error("a regular expression without named groups (?P...)", start)
         try:
             re.compile(pattern)
         except re.error as err:
@@ -356,40 +358,48 @@ def _values(operand: Operand) -> tuple[Value, ...]:
     return operand.items if isinstance(operand, ValueList) else (operand,)
 
 
-def _json_literal(v: Value) -> str:
-    return json.dumps(v.value, ensure_ascii=False)
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
-def _jsonpath_filter(op: str, operand: Operand) -> str | None:
-    """The comparison as a PostgreSQL jsonpath filter, or None for date-times (need SQL)."""
-    if any(v.kind in ("datetime", "time") for v in _values(operand)):
-        return None
+def _jsonpath_filter(op: str, operand: Operand) -> str:
+    """The comparison as a PostgreSQL jsonpath filter on each element `@`."""
     if isinstance(operand, Range):
-        return f"@ >= {_json_literal(operand.low)} && @ <= {_json_literal(operand.high)}"
+        return f"({_jsonpath_cmp('>=', operand.low)}) && ({_jsonpath_cmp('<=', operand.high)})"
     if isinstance(operand, ValueList):
-        return " || ".join(f"@ == {_json_literal(v)}" for v in operand.items)
-    return f"@ {op} {_json_literal(operand)}"
+        return " || ".join(f"({_jsonpath_cmp('==', v)})" for v in operand.items)
+    return _jsonpath_cmp(op, operand)
+
+
+def _jsonpath_cmp(op: str, v: Value) -> str:
+    """`@ op literal`; jsonpath compares only like types and strings in code point order."""
+    if v.kind not in ("datetime", "time"):
+        return f"@ {op} {_json(v.value)}"
+    # Stored as canonical UTC text ending in Z, where '.' < 'Z' would put 05:00:00.5Z before
+    # 05:00:00Z: compare as text, then correct the case of a stored value without a fraction.
+    text = str(v.value).rstrip("Z")
+    bare = text[: 19 if v.kind == "datetime" else 8]
+    same = f"@ == {_json(text + 'Z')}"
+    short = [f"@ == {_json(bare + 'Z')}"] if bare != text else []
+    below = [f"@ < {_json(text)}", *short]  # stored < literal
+    at_or_above = [f"@ > {_json(text)}", *(f"!({c})" for c in short)]
+    return {
+        "==": same,
+        "<": " || ".join(below),
+        "<=": " || ".join([*below, same]),
+        ">": " && ".join([*at_or_above, f"!({same})"]),
+        ">=": " && ".join(at_or_above),
+    }[op]
 
 
 class _Element:
-    """One JSON element of a leaf, as SQL of the dialect (SQLite json_each or PG jsonb)."""
+    """One element of a leaf in SQLite: a row of json_each (SQL value and JSON type)."""
 
-    def __init__(self, pg: bool, col: Any, kind_col: Any = None) -> None:
-        self.pg, self.col = pg, col
-        self.kind = sa.func.jsonb_typeof(col) if pg else kind_col
-
-    def text(self) -> Any:
-        return (
-            self.col.op("#>>", return_type=sa.Text)(sa.literal_column("'{}'"))
-            if self.pg
-            else self.col
-        )
-
-    def is_string(self) -> ColumnElement[bool]:
-        return self.kind == ("string" if self.pg else "text")
+    def __init__(self, value: Any, kind: Any) -> None:
+        self.value, self.kind = value, kind
 
     def search(self, pattern: str) -> ColumnElement[bool]:
-        return sa.and_(self.is_string(), self.text().regexp_match(pattern))
+        return sa.and_(self.kind == "text", self.value.regexp_match(pattern))
 
     def matches(self, op: str, operand: Operand) -> ColumnElement[bool]:
         if isinstance(operand, Range):
@@ -401,19 +411,13 @@ class _Element:
     def compare(self, op: str, v: Value) -> ColumnElement[bool]:
         """Compare with a literal of the same JSON type (false across types)."""
         if v.kind == "boolean":
-            if self.pg:
-                return self.col == sa.literal(v.value, JSONB)
             return self.kind == ("true" if v.value else "false")
         if v.kind == "number":
-            is_num = self.kind == "number" if self.pg else self.kind.in_(("integer", "real"))
-            other = sa.literal(v.value, JSONB) if self.pg else v.value
-            return sa.and_(is_num, _CMP[op](self.col, other))
-        text, other = self.text(), str(v.value)
+            return sa.and_(self.kind.in_(("integer", "real")), _CMP[op](self.value, v.value))
+        text, other = self.value, str(v.value)
         if v.kind in ("datetime", "time"):  # '.' sorts before 'Z': compare without the Z
             text, other = sa.func.rtrim(text, "Z"), other.rstrip("Z")
-        if self.pg:
-            text = text.collate("C")  # code point order, as in SQLite
-        return sa.and_(self.is_string(), _CMP[op](text, other))
+        return sa.and_(self.kind == "text", _CMP[op](text, other))
 
 
 class _Compiler:
@@ -432,27 +436,29 @@ class _Compiler:
                 found = sa.or_(*(self.exists(leaf) for leaf in self.leaves(path, None)))
                 return sa.not_(found) if negated else found
             case Pattern(path, regex, negated):
-                leaves = self.leaves(path, {"string"})
+                flt = f"@ like_regex {_json(regex)}"
                 pred = partial(_Element.search, pattern=regex)
-                return self.negate(leaves, self.any_of(leaves, pred), negated)
+                return self.match(self.leaves(path, {"string"}), flt, pred, negated)
             case Compare(path, op, operand):
-                return self.compare(path, op, operand)
+                eq = "==" if op == "!=" else op
+                leaves = self.leaves(path, {v.kind for v in _values(operand)})
+                pred = partial(_Element.matches, op=eq, operand=operand)
+                return self.match(leaves, _jsonpath_filter(eq, operand), pred, op == "!=")
         raise TypeError(f"not a q expression: {expr!r}")
 
-    def compare(self, path: AttrPath, op: str, operand: Operand) -> ColumnElement[bool]:
-        leaves = self.leaves(path, {v.kind for v in _values(operand)})
-        eq = "==" if op == "!=" else op
-        flt = _jsonpath_filter(eq, operand) if self.pg else None
-        if flt is not None:  # one jsonpath test per leaf: no subquery, GIN-indexable
+    def match(
+        self, leaves: list[_Leaf], flt: str, pred: Callable[[_Element], Any], negated: bool
+    ) -> ColumnElement[bool]:
+        """Some element of some leaf passes (PG: jsonpath filter; SQLite: SQL predicate);
+        negated: the attribute exists and none passes (missing attributes never match)."""
+        if self.pg:
             found = sa.or_(*(self.exists(leaf, flt) for leaf in leaves))
         else:
-            found = self.any_of(leaves, partial(_Element.matches, op=eq, operand=operand))
-        return self.negate(leaves, found, op == "!=")
-
-    def negate(self, leaves: list[_Leaf], found: Any, negated: bool) -> ColumnElement[bool]:
-        """`found`, or, negated: the attribute exists and `found` is false (never NULL)."""
+            found = sa.or_(*(self.any_element(leaf, pred) for leaf in leaves))
+            if len(leaves) > 1:  # one cheap look for the attribute before several json_each
+                found = sa.and_(self.exists(_Leaf(leaves[0].keys[:1])), found)
         if not negated:
-            return found  # type: ignore[no-any-return]
+            return found
         return sa.and_(sa.or_(*(self.exists(leaf) for leaf in leaves)), sa.not_(found))
 
     def leaves(self, path: AttrPath, kinds: set[str] | None) -> list[_Leaf]:
@@ -478,7 +484,7 @@ class _Compiler:
         return found
 
     def exists(self, leaf: _Leaf, flt: str | None = None) -> ColumnElement[bool]:
-        """The leaf exists (and, on PostgreSQL, one of its elements passes the filter)."""
+        """The leaf exists (PG: and, given a filter, one of its elements passes it)."""
         if not self.pg:
             return sa.func.json_type(self.col, _sqlite_path(leaf.keys)).is_not(None)
         if flt is None and len(leaf.keys) == 1:
@@ -486,21 +492,13 @@ class _Compiler:
         path = _jsonpath(leaf, f" ? ({flt})" if flt else None)
         return self.col.op("@?", is_comparison=True)(sa.cast(path, JSONPATH))  # type: ignore[no-any-return]
 
-    def any_of(self, leaves: list[_Leaf], pred: Callable[[_Element], Any]) -> Any:
-        return sa.or_(*(self.any_element(leaf, pred) for leaf in leaves))
-
     def any_element(self, leaf: _Leaf, pred: Callable[[_Element], Any]) -> ColumnElement[bool]:
-        """EXISTS over the leaf's elements: array items (or the value itself) or map values."""
-        if self.pg:
-            fn = sa.func.jsonb_path_query(self.col, sa.cast(_jsonpath(leaf, ""), JSONPATH))
-            rows = fn.table_valued(sa.column("e", JSONB)).render_derived()
-            cond = pred(_Element(True, rows.c.e))
-        else:
-            fn = sa.func.json_each(self.col, _sqlite_path(leaf.keys))
-            rows = fn.table_valued("key", "value", "type")
-            cond = pred(_Element(False, rows.c.value, rows.c.type))
-            if not leaf.members:  # array items or the value itself, not an object's members
-                cond = sa.and_(sa.func.typeof(rows.c.key) != "text", cond)
+        """SQLite: EXISTS over json_each: array items (or the value itself) or map values."""
+        fn = sa.func.json_each(self.col, _sqlite_path(leaf.keys))
+        rows = fn.table_valued("key", "value", "type")
+        cond = pred(_Element(rows.c.value, rows.c.type))
+        if not leaf.members:  # array items or the value itself, not an object's members
+            cond = sa.and_(sa.func.typeof(rows.c.key) != "text", cond)
         return sa.select(sa.literal_column("1")).select_from(rows).where(cond).exists()
 
 
