@@ -22,11 +22,10 @@ from cityops.context.qlang import (
     Range,
     Value,
     ValueList,
-    compile_q,
-    install_sqlite_regexp,
     normalize_datetime,
     parse_q,
 )
+from cityops.context.qlang_sql import compile_q, install_sqlite_regexp
 from cityops.core.db import JSONType, make_engine
 
 SDM = "https://smartdatamodels.org/"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from cityops.context import geoquery, qlang
+from cityops.context import geoquery, qlang, qlang_sql
 from cityops.context.entities import LOCATION_IRI
 from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.jsonld import ActiveContext
@@ -112,7 +112,7 @@ def _statement(
     if query.q is not None:
         dialect = session.get_bind().dialect.name
         stmt = stmt.where(
-            qlang.compile_q(
+            qlang_sql.compile_q(
                 query.q, attrs_col=ContextEntity.attrs, expand=ctx.expand, dialect=dialect
             )
         )
