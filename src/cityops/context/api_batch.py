@@ -12,7 +12,8 @@ from fastapi.responses import Response
 
 from cityops.context import http
 from cityops.context.api import render_options, run_store
-from cityops.context.entities import parse_attributes, parse_entity
+from cityops.context.bulk import BulkResult, bulk_write, can_bulk
+from cityops.context.entities import ParsedEntity, parse_attributes, parse_entity
 from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
@@ -113,47 +114,98 @@ async def batch_upsert(request: Request, principal: NgsiPrincipal) -> Response:
     """Create or replace (options=update: update) many entities."""
     items, ctx = await _array(request)
     update = "update" in (request.query_params.get("options") or "")
-
-    def step(store: EntityStore, item: Any) -> tuple[str, Any, bool]:
-        parsed = parse_entity(item, ctx)
-        row = store.find(parsed.entity_id)
-        if row is None:
-            return parsed.entity_id, store.create(parsed), True
-        if not store.visible(row):
-            raise NgsiLdError("Forbidden", f"entity {parsed.entity_id} is outside your scope")
-        if update:
-            return (
-                parsed.entity_id,
-                store.write_attrs(row, parsed.attrs, parsed.datasets, mode="append"),
-                False,
-            )
-        return parsed.entity_id, store.replace(parsed, row), False
-
-    outcome = await _batch(request, principal, items, step)
+    outcome = await _bulk_or_each(
+        request, principal, items, ctx, mode="update" if update else "replace", create_missing=True
+    )
     if outcome.errors or not outcome.created:
         return _report(outcome, ok_status=204)
     return _report(outcome, ok_status=201, ok_body=outcome.created)
+
+
+def _parse_all(
+    items: list[Any], ctx: ActiveContext, outcome: BatchOutcome, *, need_type: bool
+) -> list[ParsedEntity]:
+    parsed = []
+    for item in items:
+        try:
+            if need_type:
+                parsed.append(parse_entity(item, ctx))
+                continue
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise bad_request("each entity needs an id")
+            attrs, datasets = parse_attributes(item, ctx)
+            parsed.append(ParsedEntity(item["id"], "", attrs, datasets))
+        except NgsiLdError as err:
+            outcome.fail(item.get("id") if isinstance(item, dict) else item, err)
+    return parsed
+
+
+async def _bulk_or_each(
+    request: Request,
+    principal: Any,
+    items: list[Any],
+    ctx: ActiveContext,
+    *,
+    mode: str,
+    create_missing: bool,
+) -> BatchOutcome:
+    """Write a batch with the bulk path (one statement per kind) or, if unsuitable, per entity."""
+    outcome = BatchOutcome()
+    parsed = _parse_all(items, ctx, outcome, need_type=create_missing)
+    if not can_bulk(parsed):
+        return await _batch(request, principal, items, _legacy_step(ctx, mode, create_missing))
+
+    def work(store: EntityStore) -> BulkResult:
+        return bulk_write(store, parsed, mode=mode, create_missing=create_missing)
+
+    result = await run_store(request, principal, work)
+    outcome.success, outcome.created = result.success, result.created
+    for entity_id, err in result.errors:
+        outcome.fail(entity_id, err)
+    return outcome
+
+
+def _legacy_step(ctx: ActiveContext, mode: str, create_missing: bool) -> Any:
+    def step(store: EntityStore, item: Any) -> tuple[str, Any, bool]:
+        if create_missing:
+            parsed = parse_entity(item, ctx)
+            row = store.find(parsed.entity_id)
+            if row is None:
+                return parsed.entity_id, store.create(parsed), True
+        else:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                raise bad_request("each entity needs an id")
+            attrs, datasets = parse_attributes(item, ctx)
+            parsed = ParsedEntity(item["id"], "", attrs, datasets)
+            row = store.get(item["id"])
+        if not store.visible(row):
+            raise NgsiLdError("Forbidden", f"entity {parsed.entity_id} is outside your scope")
+        if mode == "replace":
+            return parsed.entity_id, store.replace(parsed, row), False
+        write_mode = "append-keep" if mode == "update-keep" else "append"
+        return (
+            parsed.entity_id,
+            store.write_attrs(row, parsed.attrs, parsed.datasets, mode=write_mode),
+            False,
+        )
+
+    return step
 
 
 @router.post("/update")
 async def batch_update(request: Request, principal: NgsiPrincipal) -> Response:
     """Update attributes of many existing entities (options=noOverwrite keeps existing ones)."""
     items, ctx = await _array(request)
-    mode = (
-        "append-keep" if "noOverwrite" in (request.query_params.get("options") or "") else "append"
+    keep = "noOverwrite" in (request.query_params.get("options") or "")
+    outcome = await _bulk_or_each(
+        request,
+        principal,
+        items,
+        ctx,
+        mode="update-keep" if keep else "update",
+        create_missing=False,
     )
-
-    def step(store: EntityStore, item: Any) -> tuple[str, Any, bool]:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            raise bad_request("each entity needs an id")
-        attrs, datasets = parse_attributes(item, ctx)
-        return (
-            item["id"],
-            store.write_attrs(store.get(item["id"]), attrs, datasets, mode=mode),
-            False,
-        )
-
-    return _report(await _batch(request, principal, items, step), ok_status=204)
+    return _report(outcome, ok_status=204)
 
 
 @router.post("/merge")

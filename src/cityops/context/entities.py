@@ -101,8 +101,24 @@ def check_uri(value: Any, what: str) -> str:
     return value
 
 
+def _point(value: dict[str, Any]) -> dict[str, Any] | None:
+    """Validate a GeoJSON Point without shapely (the common case, kept fast)."""
+    coords = value.get("coordinates")
+    if (
+        isinstance(coords, list)
+        and len(coords) in (2, 3)
+        and all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords)
+        and -180 <= coords[0] <= 180
+        and -90 <= coords[1] <= 90
+    ):
+        return {"type": "Point", "coordinates": coords}
+    return None
+
+
 def check_geometry(value: Any, what: str) -> dict[str, Any]:
     """Return a valid GeoJSON geometry or raise BadRequestData naming the attribute."""
+    if isinstance(value, dict) and value.get("type") == "Point" and (point := _point(value)):
+        return point
     if not isinstance(value, dict) or value.get("type") not in GEO_TYPES:
         raise bad_request(f"{what} must be a GeoJSON geometry ({', '.join(sorted(GEO_TYPES))})")
     try:

@@ -53,7 +53,11 @@ class EntityStore:
 
     def visible(self, row: ContextEntity) -> bool:
         """Say whether the caller may read this entity."""
-        return in_scope(self.principal, self.unit_path(row.unit_id))
+        return self.visible_path(row.unit_id)
+
+    def visible_path(self, unit_id: int | None) -> bool:
+        """Say whether the caller may read entities located in this unit."""
+        return in_scope(self.principal, self.unit_path(unit_id))
 
     def check_write(self, unit_id: int | None, entity_id: str) -> None:
         """Refuse a write outside the caller's role or scope."""
@@ -62,14 +66,21 @@ class EntityStore:
                 "Forbidden", f"you may not write entity {entity_id} (role or administrative scope)"
             )
 
-    def locate_unit(self, attrs: dict[str, Any]) -> int | None:
-        """Find the deepest unit containing the entity's location (None without one)."""
+    def placement(self, attrs: dict[str, Any]) -> tuple[int | None, tuple[float | None, ...]]:
+        """Find the unit containing the entity's location and the location's bbox."""
         geo = attrs.get(LOCATION_IRI, {}).get("value")
         if not geo:
-            return None
-        point = shape(geo).representative_point()
-        found = locator_for(self.session).locate(point.y, point.x)
-        return found.unit.id if found.unit else None
+            return None, (None, None, None, None)
+        if geo.get("type") == "Point":
+            lon, lat = geo["coordinates"][0], geo["coordinates"][1]
+            bbox: tuple[float | None, ...] = (lon, lat, lon, lat)
+        else:
+            geom = shape(geo)
+            bbox = geom.bounds
+            point = geom.representative_point()
+            lon, lat = point.x, point.y
+        found = locator_for(self.session).locate(lat, lon)
+        return (found.unit.id if found.unit else None), bbox
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -98,12 +109,9 @@ class EntityStore:
 
     def _place(self, row: ContextEntity) -> None:
         """Recompute bbox and unit from the location attribute."""
-        geo = row.attrs.get(LOCATION_IRI, {}).get("value")
-        if geo:
-            row.min_lon, row.min_lat, row.max_lon, row.max_lat = shape(geo).bounds
-        else:
-            row.min_lon = row.min_lat = row.max_lon = row.max_lat = None
-        row.unit_id = self.locate_unit(row.attrs)
+        row.unit_id, (row.min_lon, row.min_lat, row.max_lon, row.max_lat) = self.placement(
+            row.attrs
+        )
 
     def _event(self, op: str, row: ContextEntity, attrs: list[str]) -> EntityChanged:
         snapshot = None

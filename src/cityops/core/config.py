@@ -95,6 +95,28 @@ class NgsiLdSettings(BaseModel):
     max_limit: int = Field(
         1000, ge=1, description="Largest `limit` a client may ask for (TooManyResults above it)."
     )
+    notification_queue_size: int = Field(
+        10_000,
+        ge=10,
+        description="Entity changes waiting for subscription delivery; when full the oldest go.",
+    )
+    notification_timeout_s: float = Field(
+        5.0, gt=0, le=120, description="Timeout of one HTTP notification attempt, in seconds."
+    )
+    notification_retries: int = Field(
+        3, ge=0, le=10, description="Retries of a notification after a connection error or 5xx."
+    )
+    notification_backoff_s: float = Field(
+        1.0, ge=0, le=60, description="Wait before the first retry, doubled for each next one."
+    )
+    notification_concurrency: int = Field(
+        8, ge=1, le=256, description="Notifications being sent at the same time, at most."
+    )
+    subscription_refresh_s: float = Field(
+        10.0,
+        gt=0,
+        description="How often each process reloads subscriptions changed by other processes.",
+    )
 
 
 class Settings(BaseSettings):
