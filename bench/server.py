@@ -43,8 +43,9 @@ class Server:
 
     def cli(self, *args: str) -> str:
         """Run a cityops command against the benchmark database; return its stdout."""
-        out = subprocess.run([str(BIN / "cityops"), *args], env=self.env, capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [str(BIN / "cityops"), *args], env=self.env, capture_output=True, text=True, check=True
+        )
         return out.stdout.strip()
 
     def start(self) -> Server:
@@ -52,8 +53,10 @@ class Server:
         self.cli("migrate")
         self.key = self.cli("create-api-key", "--name", "bench", "--role", "integrator")
         self.proc = subprocess.Popen(
-            [str(BIN / "cityops"), "serve", "--port", str(self.port)], env=self.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [str(BIN / "cityops"), "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

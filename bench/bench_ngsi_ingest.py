@@ -1,0 +1,164 @@
+"""Benchmark: batched NGSI-LD ingest over HTTP vs the storage engine's own bulk insert.
+
+Starts a real `cityops serve` on a temporary SQLite database, creates N stations, then sends
+batches of 1,000 readings (entityOperations/upsert?options=update, one pm25 reading per
+station) and measures readings/s. In the same run it measures the raw engine doing the same
+writes (SQLite executemany: one UPDATE of the entity row and one INSERT of the history row
+per reading) so the ratio holds on a noisy machine. Prints JSON.
+
+Targets (issue "Context-data hub"): >= 30,000 readings/s and >= 0.3 of the raw rate. Exits
+non-zero when under target only with --enforce (the hub's performance work is in progress).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server import Server  # noqa: E402
+
+LINK = (
+    "<https://raw.githubusercontent.com/smart-data-models/dataModel.Environment/master/"
+    'context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+)
+TARGET = 30_000
+TARGET_RATIO = 0.3
+
+
+def batch(stations: int, tick: int, start: int) -> list[dict]:
+    """One reading of pm25 for `stations` stations starting at `start`."""
+    minute = tick % 60
+    return [
+        {
+            "id": f"urn:ngsi-ld:AirQualityObserved:S{i:05d}",
+            "type": "AirQualityObserved",
+            "pm25": {
+                "type": "Property",
+                "value": (i * 7 + tick) % 300 / 3.0,
+                "observedAt": f"2026-11-24T{tick // 60 % 24:02d}:{minute:02d}:00Z",
+            },
+        }
+        for i in range(start, start + stations)
+    ]
+
+
+def http_rate(stations: int, batches: int) -> tuple[float, float]:
+    """Readings/s through the API, and the server's RSS afterwards (MB)."""
+    server = Server().start()
+    try:
+        headers = {"X-API-Key": server.key, "Content-Type": "application/json", "Link": LINK}
+        with httpx.Client(base_url=server.base, headers=headers, timeout=120) as client:
+            url = "/ngsi-ld/v1/entityOperations/upsert?options=update"
+            for start in range(0, stations, 1000):
+                seed = batch(min(1000, stations - start), 0, start)
+                for e in seed:
+                    e["location"] = {
+                        "type": "GeoProperty",
+                        "value": {"type": "Point", "coordinates": [108.1, 10.93]},
+                    }
+                client.post(url, content=orjson.dumps(seed)).raise_for_status()
+            bodies = [
+                orjson.dumps(batch(1000, t + 1, (t * 1000) % stations)) for t in range(batches)
+            ]
+            began = time.perf_counter()
+            for body in bodies:
+                response = client.post(url, content=body)
+                if response.status_code not in (201, 204):
+                    raise RuntimeError(response.text[:500])
+            elapsed = time.perf_counter() - began
+        return batches * 1000 / elapsed, server.rss_mb()
+    finally:
+        server.stop()
+
+
+def raw_rate(stations: int, batches: int) -> float:
+    """Readings/s of SQLite itself doing the same UPDATE + history INSERT per reading."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = sqlite3.connect(f"{tmp}/raw.db")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(
+            "CREATE TABLE e (pk INTEGER PRIMARY KEY, entity_id TEXT UNIQUE, attrs TEXT, "
+            "modified_at TEXT)"
+        )
+        db.execute(
+            "CREATE TABLE h (id INTEGER PRIMARY KEY, entity_pk INT, attr_id INT, "
+            "observed_at TEXT, value_num REAL, instance TEXT)"
+        )
+        db.execute("CREATE INDEX hx ON h (entity_pk, attr_id, observed_at)")
+        db.executemany(
+            "INSERT INTO e (entity_id, attrs) VALUES (?, '{}')",
+            [(f"S{i:05d}",) for i in range(stations)],
+        )
+        db.commit()
+        rows = [batch(1000, t + 1, (t * 1000) % stations) for t in range(batches)]
+        began = time.perf_counter()
+        for readings in rows:
+            ids = {r["id"]: i + 1 for i, r in enumerate(readings)}
+            db.executemany(
+                "UPDATE e SET attrs = ?, modified_at = ? WHERE pk = ?",
+                [
+                    (orjson.dumps(r).decode(), "2026-11-24T05:00:00Z", ids[r["id"]])
+                    for r in readings
+                ],
+            )
+            db.executemany(
+                "INSERT INTO h (entity_pk, attr_id, observed_at, value_num, instance) "
+                "VALUES (?, 1, ?, ?, ?)",
+                [
+                    (
+                        ids[r["id"]],
+                        r["pm25"]["observedAt"],
+                        r["pm25"]["value"],
+                        orjson.dumps(r["pm25"]).decode(),
+                    )
+                    for r in readings
+                ],
+            )
+            db.commit()
+        elapsed = time.perf_counter() - began
+        db.close()
+    return batches * 1000 / elapsed
+
+
+def main() -> int:
+    """Run the benchmark and print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stations", type=int, default=5000)
+    parser.add_argument("--batches", type=int, default=30)
+    parser.add_argument("--enforce", action="store_true", help="exit 1 when under target")
+    args = parser.parse_args()
+    api, rss = http_rate(args.stations, args.batches)
+    raw = raw_rate(args.stations, args.batches)
+    ok = api >= TARGET and api / raw >= TARGET_RATIO
+    print(
+        json.dumps(
+            {
+                "benchmark": "ngsi_ld_batch_ingest_http",
+                "readings_per_s": round(api),
+                "raw_engine_readings_per_s": round(raw),
+                "ratio": round(api / raw, 3),
+                "target_readings_per_s": TARGET,
+                "target_ratio": TARGET_RATIO,
+                "meets_target": ok,
+                "server_rss_mb": round(rss, 1),
+                "batch_size": 1000,
+                "batches": args.batches,
+                "stations": args.stations,
+            }
+        )
+    )
+    return 0 if ok or not args.enforce else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
