@@ -10,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from cityops.context import history
 from cityops.context.entities import LOCATION_IRI, ParsedEntity, numeric_value, parse_datetime
 from cityops.context.errors import NgsiLdError, not_found
 from cityops.context.events import EntityChanged
-from cityops.context.models import ContextAttributeInstance, ContextEntity
+from cityops.context.models import ContextEntity
 from cityops.context.store import EntityStore
 
 T = ContextEntity.__table__
-H = ContextAttributeInstance.__table__
 CHUNK = 500
 
 
@@ -212,10 +211,9 @@ def _history(
                 "attr_id": history.attr_id(store.session, iri),
                 "observed_at": parse_datetime(when, "observedAt") if when else store.now,
                 "modified_at": store.now,
-                "dataset_id": None,
+                "dataset_id": "",
                 "value_num": numeric_value(inst),
                 "instance": inst,
             }
         )
-    for i in range(0, len(rows), CHUNK * 4):
-        store.session.execute(insert(H), rows[i : i + CHUNK * 4])
+    history.insert_instances(store.session, rows)

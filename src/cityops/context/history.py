@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 from cityops.context.entities import instance_time, numeric_value, parse_datetime
 from cityops.context.models import ContextAttributeInstance, ContextAttributeName
 
+H = ContextAttributeInstance.__table__
 _ids: dict[tuple[int, str], int] = {}
 _lock = threading.Lock()
 
@@ -65,11 +68,34 @@ def record(
                 "attr_id": attr_id(session, iri),
                 "observed_at": now if when == now_iso else parse_datetime(when, "observedAt"),
                 "modified_at": now,
-                "dataset_id": instance.get("datasetId"),
+                "dataset_id": instance.get("datasetId") or "",
                 "value_num": numeric_value(instance),
                 "instance": instance,
             }
         )
-    if rows:
-        session.execute(insert(ContextAttributeInstance), rows)
-    return len(rows)
+    return insert_instances(session, rows)
+
+
+def insert_instances(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert history rows; a reading already stored (same entity, attribute, time, dataset)
+    is replaced by the new value, so a retried batch adds no duplicates."""
+    if not rows:
+        return 0
+    unique: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:  # one statement may not touch a row twice: the last reading wins
+        unique[(row["entity_pk"], row["attr_id"], row["observed_at"], row["dataset_id"])] = row
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = ins(H)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["entity_pk", "attr_id", "observed_at", "dataset_id"],
+        set_={
+            "value_num": stmt.excluded.value_num,
+            "instance": stmt.excluded.instance,
+            "modified_at": stmt.excluded.modified_at,
+        },
+    )
+    values = list(unique.values())
+    for i in range(0, len(values), 2000):
+        session.execute(stmt, values[i : i + 2000])
+    return len(values)

@@ -59,14 +59,24 @@ class ContextAttributeInstance(Base):
     """One past value of one attribute of one entity (the temporal store)."""
 
     __tablename__ = "ctx_attr_instances"
-    __table_args__ = (Index("ix_ctx_attr_instances_series", "entity_pk", "attr_id", "observed_at"),)
+    __table_args__ = (
+        # One reading per entity, attribute, time and dataset: a retried batch adds nothing,
+        # a corrected value replaces the old one. Also the index of every series query.
+        UniqueConstraint(
+            "entity_pk",
+            "attr_id",
+            "observed_at",
+            "dataset_id",
+            name="uq_ctx_attr_instances_reading",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     entity_pk: Mapped[int] = mapped_column(ForeignKey("ctx_entities.pk", ondelete="CASCADE"))
     attr_id: Mapped[int] = mapped_column(ForeignKey("ctx_attr_names.id"))
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    dataset_id: Mapped[str | None] = mapped_column(String(256))
+    dataset_id: Mapped[str] = mapped_column(String(256), default="")  # "" = default instance
     value_num: Mapped[float | None] = mapped_column(Float)
     # the whole normalized attribute instance (value, unitCode, sub-attributes...)
     instance: Mapped[dict[str, Any]] = mapped_column(JSONType)

@@ -82,7 +82,7 @@ def upgrade() -> None:
         sa.Column("attr_id", sa.Integer(), nullable=False),
         sa.Column("observed_at", cityops.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("modified_at", cityops.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("dataset_id", sa.String(length=256), nullable=True),
+        sa.Column("dataset_id", sa.String(length=256), nullable=False),
         sa.Column("value_num", sa.Float(), nullable=True),
         sa.Column(
             "instance",
@@ -101,17 +101,17 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ctx_attr_instances")),
+        sa.UniqueConstraint(
+            "entity_pk",
+            "attr_id",
+            "observed_at",
+            "dataset_id",
+            name="uq_ctx_attr_instances_reading",
+        ),
     )
-    with op.batch_alter_table("ctx_attr_instances", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_ctx_attr_instances_series", ["entity_pk", "attr_id", "observed_at"], unique=False
-        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("ctx_attr_instances", schema=None) as batch_op:
-        batch_op.drop_index("ix_ctx_attr_instances_series")
-
     op.drop_table("ctx_attr_instances")
     with op.batch_alter_table("ctx_entities", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ctx_entities_unit_id"))
