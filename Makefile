@@ -22,7 +22,7 @@ LINT_PATHS := src tests bench
 # PostgreSQL server + PostGIS for the PostgreSQL test run. PG_MAJOR follows the newest server
 # already installed (so PostGIS matches it), else 15 (Debian 12's PostgreSQL).
 PG_MAJOR ?= $(or $(lastword $(sort $(notdir $(patsubst %/bin/initdb,%,$(wildcard /usr/lib/postgresql/*/bin/initdb))))),15)
-SYSTEM_PACKAGES ?= postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3
+SYSTEM_PACKAGES ?= postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 mosquitto
 
 .PHONY: help setup system-packages run demo test test-sqlite test-postgresql bench lint clean
 
@@ -61,8 +61,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+# The demo server, and the simulator feeding it once /readyz answers; Ctrl+C stops both.
 run: setup
-	$(BIN)/cityops demo --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) scripts/run-demo.sh
 
 demo: run
 

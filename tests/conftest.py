@@ -22,6 +22,7 @@ from cityops.core.config import Settings, load_settings
 from cityops.core.db import Base, Database
 from cityops.core.policy import Role
 from cityops.core.schema import import_all_models, migrate
+from cityops.core.units.locate import invalidate_all
 from cityops.core.units.models import Unit
 from pgcluster import PostgresCluster
 
@@ -66,6 +67,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     db: Database = request.getfixturevalue("database")
     history.forget_ids()  # the attribute-name dictionary is emptied below
+    invalidate_all()  # and so is the unit tree the point locator caches
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     if db.dialect == "postgresql":
         with db.engine.begin() as conn:

@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from cityops import __version__
+from cityops import __version__, intake
 from cityops import context as context_hub
 from cityops.core.audit_routes import router as audit_router
 from cityops.core.auth import passwords
@@ -21,6 +21,7 @@ from cityops.core.errors import install_error_handlers
 from cityops.core.modules import load_modules
 from cityops.core.modules_routes import router as modules_router
 from cityops.core.ops import install_ops, setup_logging
+from cityops.core.scheduler import run_jobs
 from cityops.core.units.routes import router as units_router
 from cityops.web import router as web_router
 
@@ -78,8 +79,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     ):
         app.include_router(router)
     context_hub.install(app)
+    intake.install(app)
     registry = load_modules(settings, db, bus)
     app.state.registry = registry
+    app.state.lifespan_hooks.append(run_jobs)
     for router in registry.routers:
         app.include_router(router)
     return app

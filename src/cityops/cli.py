@@ -13,10 +13,12 @@ import typer
 from cityops.core.config import Environment, Settings, SettingsError, load_settings
 from cityops.core.db import Database
 from cityops.core.policy import Role, system_principal
+from cityops.intake import cli as intake_cli
 
 app = typer.Typer(help="CityOps: open intelligent operations center.", no_args_is_help=True)
 units_app = typer.Typer(help="Administrative units.", no_args_is_help=True)
 app.add_typer(units_app, name="units")
+app.add_typer(intake_cli.app, name="intake")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -89,6 +91,7 @@ def demo(
 ) -> None:
     """Migrate, load the demo province (Lâm Đồng) with users, and serve."""
     from cityops.core import demo as demo_data
+    from cityops.core.modules import enabled_manifests
     from cityops.core.schema import migrate as run
 
     os.environ.setdefault("CITYOPS_ENV", Environment.demo.value)
@@ -96,7 +99,7 @@ def demo(
     db = _db(settings)
     run(db)
     with db.session() as session:
-        created = demo_data.seed(session, system_principal(_actor()))
+        created = demo_data.seed(session, system_principal(_actor()), enabled_manifests(settings))
     typer.echo("Demo data loaded." if created else "Demo data already present.")
     typer.echo(demo_data.login_help(f"http://{host}:{port}"))
     if not no_serve:
@@ -210,6 +213,9 @@ def units_load_vietnam(
     with _db(settings).session() as session:
         result = import_vietnam_provinces(session, system_principal(_actor()), province)
     typer.echo(f"Loaded: {result}")
+
+
+app.command("simulate", help="Alias of `cityops intake simulate`.")(intake_cli.simulate)
 
 
 def main() -> None:

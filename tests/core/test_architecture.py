@@ -191,3 +191,27 @@ def test_unknown_module_name_is_a_clear_error(settings: Settings, database: Data
         create_app(_with_modules(settings, enabled=["no_such_module"]), db=database)
     assert "CITYOPS_MODULES__ENABLED" in str(err.value)
     assert "sample" in str(err.value), "the error should list the installed modules"
+
+
+def test_module_jobs_run_while_the_app_serves_and_failures_are_counted(
+    settings: Settings, database: Database
+) -> None:
+    import time
+
+    import sample_module
+
+    sample_module.RUNS.clear()
+    app = create_app(_with_modules(settings), db=database)
+    pinged: list[object] = []
+    app.state.bus.subscribe("sample.pinged", pinged.append)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and sample_module.RUNS.count("poll") < 3:
+            time.sleep(0.05)
+        metrics = client.get("/metrics").text
+    assert sample_module.RUNS.count("poll") >= 3 and sample_module.RUNS.count("flaky") >= 3
+    assert pinged, "the job's events reach the bus"
+    assert 'cityops_job_runs_total{job="sample.flaky",result="failed"}' in metrics
+    runs = len(sample_module.RUNS)
+    time.sleep(0.2)
+    assert len(sample_module.RUNS) == runs, "jobs stop with the app"

@@ -56,8 +56,10 @@ def install(app: FastAPI) -> None:
     """Mount the NGSI-LD API and its ProblemDetails error handling."""
     from cityops.context.api import router as entities
     from cityops.context.api_batch import router as batch
+    from cityops.context.api_temporal import router as temporal
     from cityops.context.api_types import router as types
     from cityops.context.errors import NgsiLdError
+    from cityops.context.rollups import rollup_job
 
     async def ngsi_error(_: Request, exc: NgsiLdError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status)
@@ -65,8 +67,12 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NgsiLdError, ngsi_error)  # type: ignore[arg-type]
     for exc_type in (CityOpsError, RequestValidationError, StarletteHTTPException, Exception):
         _problem_for_ngsi(app, exc_type)
-    for router in (batch, types, entities):
+    for router in (batch, types, temporal, entities):
         app.include_router(router)
+    app.state.lifespan_hooks.append(rollup_job)
+    from cityops.context.api_subscriptions import install as install_subscriptions
+
+    install_subscriptions(app)  # routes, and the notifier running while the app serves
     if app.state.settings.ngsi_ld.open_access:
         log.warning(
             "CITYOPS_NGSI_LD__OPEN_ACCESS is on: /ngsi-ld serves anyone WITHOUT authentication. "

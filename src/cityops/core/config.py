@@ -119,6 +119,125 @@ class NgsiLdSettings(BaseModel):
     )
 
 
+class TemporalSettings(BaseModel):
+    """The temporal store: history queries, rollups and retention."""
+
+    max_instances: int = Field(
+        10_000,
+        ge=1,
+        description=(
+            "Most instances returned per attribute by a temporal query; above it the answer is "
+            "206 Partial Content with a Content-Range header."
+        ),
+    )
+    raw_retention_days: int = Field(
+        90,
+        ge=0,
+        description=(
+            "Days of raw attribute history kept; older instances are deleted once rolled up "
+            "(hourly/daily rollups are kept forever). 0 keeps raw history forever."
+        ),
+    )
+    rollups_enabled: bool = Field(
+        True, description="Run the background job that maintains rollups and applies retention."
+    )
+    job_interval_s: float = Field(
+        300.0, gt=0, description="Seconds between runs of the rollup and retention job."
+    )
+    rollup_lag_s: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds a new instance waits before the job rolls it up (late commits).",
+    )
+
+
+class MqttSettings(BaseModel):
+    """The MQTT intake: devices publish readings to a broker, CityOps subscribes."""
+
+    enabled: bool = Field(
+        False, description="Run the MQTT intake client inside the server (needs a broker)."
+    )
+    host: str = Field("127.0.0.1", min_length=1, description="Host name of the MQTT broker.")
+    port: int = Field(1883, ge=1, le=65535, description="TCP port of the MQTT broker.")
+    username: str | None = Field(
+        None, description="User name CityOps connects with (None: anonymous)."
+    )
+    password: str | None = Field(None, description="Password CityOps connects with.")
+    tls: bool = Field(False, description="Connect with TLS (system CA certificates).")
+    client_id: str = Field(
+        "cityops-intake",
+        min_length=1,
+        description="MQTT client id; the broker keeps its QoS 1 queue while CityOps restarts.",
+    )
+    topic_prefix: str = Field(
+        "cityops", min_length=1, description="First topic level(s) of every intake topic."
+    )
+    batch_size: int = Field(
+        500, ge=1, le=10_000, description="Most messages written in one transaction."
+    )
+    batch_window_ms: int = Field(
+        50, ge=0, le=5000, description="How long a batch waits for more messages, in ms."
+    )
+    reconnect_max_s: float = Field(
+        30.0, gt=0, le=3600, description="Longest wait between reconnection attempts, in s."
+    )
+    key_cache_s: float = Field(
+        10.0, ge=0, le=3600, description="How long a device's API key look-up is cached, in s."
+    )
+    device_offline_minutes: float = Field(
+        15.0,
+        gt=0,
+        description="Mark a Device offline after this many minutes without a reading (any intake).",
+    )
+
+
+class FieldReportsSettings(BaseModel):
+    """Field reports (phản ánh hiện trường): working calendar, SLA, photos."""
+
+    work_periods: str = Field(
+        "07:30-11:30,13:30-17:00",
+        pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}(,\d{2}:\d{2}-\d{2}:\d{2})*$",
+        description="Working hours of a working day, as HH:MM-HH:MM periods separated by commas.",
+    )
+    work_days: list[int] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 5],
+        description="Working days as ISO weekday numbers (1 = Monday ... 7 = Sunday), JSON list.",
+    )
+    utc_offset_hours: float = Field(
+        7.0, ge=-12, le=14, description="Offset of the local time of the working calendar from UTC."
+    )
+    accept_hours: float = Field(
+        8.0, gt=0, description="Working hours an agency has to accept an assigned report."
+    )
+    urgent_hours: float = Field(
+        4.0, gt=0, description="Working hours to resolve an urgent report (khẩn cấp)."
+    )
+    default_sla_hours: float = Field(
+        37.5,
+        gt=0,
+        description="Working hours to resolve a normal report when its category sets none.",
+    )
+    complex_factor: float = Field(
+        2.0, ge=1, description="Multiplier of the category's time for a complex report (phức tạp)."
+    )
+    near_due_hours: float = Field(
+        2.0, ge=0, description="Working hours before a due time when the near-due event is sent."
+    )
+    auto_close_days: int = Field(
+        7, ge=1, description="Days after resolution when an unrated report is closed."
+    )
+    check_interval_s: float = Field(
+        300.0, gt=0, description="Seconds between runs of the deadline check."
+    )
+    max_photo_bytes: int = Field(
+        10_000_000, ge=10_000, description="Largest photo accepted, in bytes (413 above it)."
+    )
+    max_photos: int = Field(5, ge=1, le=20, description="Most photos one report may have.")
+    public_submission: bool = Field(
+        True, description="Let citizens submit reports without logging in."
+    )
+
+
 class Settings(BaseSettings):
     """All settings of a CityOps instance."""
 
@@ -157,6 +276,13 @@ class Settings(BaseSettings):
     units: UnitsSettings = Field(default_factory=UnitsSettings, description="See CITYOPS_UNITS__*.")
     ngsi_ld: NgsiLdSettings = Field(
         default_factory=NgsiLdSettings, description="See CITYOPS_NGSI_LD__*."
+    )
+    mqtt: MqttSettings = Field(default_factory=MqttSettings, description="See CITYOPS_MQTT__*.")
+    temporal: TemporalSettings = Field(
+        default_factory=TemporalSettings, description="See CITYOPS_TEMPORAL__*."
+    )
+    field_reports: FieldReportsSettings = Field(
+        default_factory=FieldReportsSettings, description="See CITYOPS_FIELD_REPORTS__*."
     )
 
     @field_validator("database_url")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from cityops.core.auth import people
 from cityops.core.auth import schemas as s
 from cityops.core.auth.models import User
+from cityops.core.modules import ModuleManifest
 from cityops.core.policy import Principal, Role
 from cityops.core.units.loaders import load_demo_units
 from cityops.core.units.models import Unit
@@ -50,10 +51,20 @@ DEMO_USERS = (
 )
 
 
-def seed(session: Session, principal: Principal) -> bool:
-    """Load the demo data once; return False if the database already had units."""
+def seed(session: Session, principal: Principal, modules: dict[str, ModuleManifest]) -> bool:
+    """Load the demo data once (core, then each enabled module's); False if already there."""
     if session.scalar(select(func.count()).select_from(Unit)):
         return False
+    _seed_core(session, principal)
+    for manifest in modules.values():
+        if manifest.seed_demo is not None:
+            session.flush()
+            manifest.seed_demo(session)
+    return True
+
+
+def _seed_core(session: Session, principal: Principal) -> None:
+    """Load the unit tree, the demo agencies and the demo users."""
     load_demo_units(session, principal)
     session.flush()
     for code, name, name_en, unit_code in DEMO_AGENCIES:
@@ -78,7 +89,6 @@ def seed(session: Session, principal: Principal) -> bool:
                 password=DEMO_PASSWORD,
             ),
         )
-    return True
 
 
 def login_help(base_url: str) -> str:

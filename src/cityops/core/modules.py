@@ -163,8 +163,8 @@ def discover(extra: list[str] | None = None) -> dict[str, ModuleManifest]:
     return found
 
 
-def load_modules(settings: Settings, db: Database, bus: EventBus) -> Registry:
-    """Discover modules, keep the enabled ones, and run their setup into a fresh registry."""
+def enabled_manifests(settings: Settings) -> dict[str, ModuleManifest]:
+    """Discover modules and keep the ones the settings enable (sorted by name)."""
     available = discover(settings.modules.extra)
     wanted = settings.modules.enabled
     unknown = [n for n in [*(wanted or []), *settings.modules.disabled] if n not in available]
@@ -173,11 +173,18 @@ def load_modules(settings: Settings, db: Database, bus: EventBus) -> Registry:
             f"CITYOPS_MODULES__ENABLED/DISABLED name unknown module(s) {unknown}; "
             f"installed: {sorted(available)}"
         )
+    return {
+        name: manifest
+        for name, manifest in sorted(available.items())
+        if (wanted is None or name in wanted) and name not in settings.modules.disabled
+    }
+
+
+def load_modules(settings: Settings, db: Database, bus: EventBus) -> Registry:
+    """Run the enabled modules' setup into a fresh registry."""
     registry = Registry()
-    for name, manifest in sorted(available.items()):
-        if (wanted is not None and name not in wanted) or name in settings.modules.disabled:
-            continue
+    for name, manifest in enabled_manifests(settings).items():
         manifest.setup(ModuleContext(name, registry, settings, db, bus))
         registry.modules[name] = manifest
-        log.info("module enabled", extra={"module": name})
+        log.info("module %s enabled", name, extra={"cityops_module": name})
     return registry

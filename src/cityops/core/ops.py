@@ -73,6 +73,12 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
         )
+        self.job_runs = Counter(
+            "cityops_job_runs_total",
+            "Periodic job runs",
+            ["job", "result"],
+            registry=self.registry,
+        )
         self.pool = Gauge(
             "cityops_db_pool_connections",
             "Database pool connections",

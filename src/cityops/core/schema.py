@@ -20,6 +20,7 @@ CORE_MODEL_MODULES = (
     "cityops.core.auth.models",
     "cityops.core.audit",
     "cityops.context.models",
+    "cityops.context.temporal_models",
     "cityops.context.subscriptions_models",
 )
 

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from fastapi import APIRouter
 
 from cityops.core.bus import Event
-from cityops.core.modules import KpiDescription, ModuleContext, ModuleManifest, WidgetDescription
+from cityops.core.modules import (
+    IntakeJob,
+    KpiDescription,
+    ModuleContext,
+    ModuleManifest,
+    WidgetDescription,
+)
+from cityops.core.scheduler import IntakeFailed
+
+RUNS: list[str] = []
 
 router = APIRouter(prefix="/api/sample", tags=["sample"])
 
@@ -43,7 +52,18 @@ WIDGET = WidgetDescription(
 
 
 def setup(ctx: ModuleContext) -> None:
-    """Register the sample module's route, KPI, widget and event."""
+    """Register the sample module's route, KPI, widget, event and two periodic jobs."""
+
+    async def poll() -> None:
+        RUNS.append("poll")
+        await ctx.bus.publish(SamplePinged(count=len(RUNS)))
+
+    async def flaky() -> None:
+        RUNS.append("flaky")
+        raise IntakeFailed("the vendor's server answered 503")
+
+    ctx.add_intake_job(IntakeJob(key="poll", interval_s=0.05, run=poll))
+    ctx.add_intake_job(IntakeJob(key="flaky", interval_s=0.05, run=flaky))
     ctx.add_router(router)
     ctx.add_kpi(KPI)
     ctx.add_widget(WIDGET)

@@ -1,0 +1,176 @@
+"""NGSI-LD temporal endpoints: /ngsi-ld/v1/temporal/entities (ETSI GS CIM 009, 6.18-6.22)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from cityops.context import http, temporal_write
+from cityops.context.api import run_store
+from cityops.context.entities import parse_attribute
+from cityops.context.errors import bad_request
+from cityops.context.http import NgsiPrincipal
+from cityops.context.jsonld import ActiveContext
+from cityops.context.query import parse_query, run_query
+from cityops.context.store import EntityStore
+from cityops.context.temporal import Page, temporal_entities
+from cityops.context.temporal_params import TemporalQuery, parse_temporal
+from cityops.core.policy import Perm, Principal, authorize
+
+router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["NGSI-LD temporal"])
+
+
+def _read(principal: Principal) -> None:
+    authorize(principal, Perm.data_read, check_unit=False, hide=False)
+
+
+def _media(request: Request) -> str:
+    media = http.negotiate(request).media
+    return "application/json" if media == "application/geo+json" else media
+
+
+def _answer(
+    request: Request, page: Page, body: Any, ctx: ActiveContext, tq: TemporalQuery, **headers: str
+) -> Response:
+    status = 200
+    content_range = page.content_range(tq.last_n)
+    if content_range:
+        status, headers["Content-Range"] = 206, content_range
+    return http.respond(request, body, ctx, _media(request), status=status, headers=headers)
+
+
+@router.get("/entities")
+async def query_temporal(request: Request, principal: NgsiPrincipal) -> Response:
+    """Query the temporal evolution of entities (type, id, q, geo-query, timerel, attrs...)."""
+    _read(principal)
+    ctx = http.query_context(request)
+    params = dict(request.query_params)
+    settings = request.app.state.settings
+    query = parse_query(
+        params,
+        ctx,
+        default_limit=settings.ngsi_ld.default_limit,
+        max_limit=settings.ngsi_ld.max_limit,
+    )
+    tq = parse_temporal(params, ctx)
+    tenant = http.tenant(request)
+
+    def job() -> tuple[Page, int | None]:
+        with request.app.state.db.session() as session:
+            rows, total = run_query(session, tenant, principal, query, ctx)
+            page = temporal_entities(session, rows, ctx, tq, settings.temporal.max_instances)
+            return page, total
+
+    page, total = await run_in_threadpool(job)
+    headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
+    return _answer(request, page, page.items, ctx, tq, **headers)
+
+
+@router.post("/entities", status_code=201)
+async def create_temporal(request: Request, principal: NgsiPrincipal) -> Response:
+    """Create an entity from its history, or add the history to an existing one."""
+    body, ctx = await http.read_body(request)
+    entity_id, kind, instances = temporal_write.parse_temporal_entity(body, ctx)
+    created, _ = await run_store(
+        request,
+        principal,
+        lambda s: temporal_write.create_or_append(s, entity_id, kind, instances),
+    )
+    if not created:
+        return Response(status_code=204)
+    location = f"/ngsi-ld/v1/temporal/entities/{quote(entity_id, safe=':')}"
+    return Response(status_code=201, headers={"Location": location})
+
+
+@router.get("/entities/{entity_id:path}")
+async def get_temporal(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
+    """Retrieve the temporal evolution of one entity."""
+    _read(principal)
+    ctx = http.query_context(request)
+    tq = parse_temporal(dict(request.query_params), ctx)
+    tenant = http.tenant(request)
+    max_instances = request.app.state.settings.temporal.max_instances
+
+    def job() -> Page:
+        with request.app.state.db.session() as session:
+            row = EntityStore(session, tenant, principal).get(entity_id)
+            return temporal_entities(session, [row], ctx, tq, max_instances)
+
+    page = await run_in_threadpool(job)
+    return _answer(request, page, page.items[0], ctx, tq)
+
+
+@router.patch("/entities/{entity_id:path}/attrs/{attr}/{instance_id}", status_code=204)
+async def patch_instance(
+    request: Request, entity_id: str, attr: str, instance_id: str, principal: NgsiPrincipal
+) -> Response:
+    """Modify one instance of an attribute's history."""
+    body, ctx = await http.read_body(request)
+    if not isinstance(body, dict):
+        raise bad_request("the body must be an attribute fragment (an object)")
+    fragment = body.get(attr, body) if isinstance(body.get(attr), dict) else body
+    fragment = {k: v for k, v in fragment.items() if k != "@context"}
+    partial = parse_attribute(attr, fragment, ctx, partial=True)
+    iri = ctx.expand(attr)
+    await run_store(
+        request,
+        principal,
+        lambda s: temporal_write.patch_instance(s, s.get(entity_id), iri, instance_id, partial),
+    )
+    return Response(status_code=204)
+
+
+@router.delete("/entities/{entity_id:path}/attrs/{attr}/{instance_id}", status_code=204)
+async def delete_instance(
+    request: Request, entity_id: str, attr: str, instance_id: str, principal: NgsiPrincipal
+) -> Response:
+    """Delete one instance of an attribute's history."""
+    iri = http.query_context(request).expand(attr)
+    await run_store(
+        request,
+        principal,
+        lambda s: temporal_write.delete_instance(s, s.get(entity_id), iri, instance_id),
+    )
+    return Response(status_code=204)
+
+
+@router.delete("/entities/{entity_id:path}/attrs/{attr}", status_code=204)
+async def delete_attribute_history(
+    request: Request, entity_id: str, attr: str, principal: NgsiPrincipal
+) -> Response:
+    """Delete an attribute's history (default instances, one datasetId, or all with deleteAll)."""
+    iri = http.query_context(request).expand(attr)
+    dataset_id = request.query_params.get("datasetId")
+    delete_all = request.query_params.get("deleteAll", "").lower() == "true"
+    await run_store(
+        request,
+        principal,
+        lambda s: temporal_write.delete_attr_history(
+            s, s.get(entity_id), iri, dataset_id, delete_all
+        ),
+    )
+    return Response(status_code=204)
+
+
+@router.post("/entities/{entity_id:path}/attrs", status_code=204)
+async def append_instances(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
+    """Add attribute instances to an entity's history."""
+    body, ctx = await http.read_body(request)
+    if not isinstance(body, dict):
+        raise bad_request("the body must be an object of attributes with their instances")
+    instances = temporal_write.parse_instances(body, ctx)
+    await run_store(
+        request, principal, lambda s: temporal_write.append(s, s.get(entity_id), instances)
+    )
+    return Response(status_code=204)
+
+
+@router.delete("/entities/{entity_id:path}", status_code=204)
+async def delete_temporal(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
+    """Delete an entity and its whole history."""
+    await run_store(request, principal, lambda s: s.delete(entity_id))
+    return Response(status_code=204)

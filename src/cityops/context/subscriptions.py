@@ -1,0 +1,378 @@
+"""NGSI-LD subscriptions (ETSI GS CIM 009 v1.8, 5.2.12 and 5.8): validate, store, render.
+
+A subscription is kept with entity types and attribute names expanded to IRIs (so it matches
+the store, whatever @context a later request uses); `q` stays as written and is expanded with
+the @context of the request that created it. Matching and delivery live in notifier.py.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cityops.context import geoquery
+from cityops.context.entities import check_uri, parse_datetime
+from cityops.context.errors import NgsiLdError, bad_request, not_found
+from cityops.context.jsonld import ActiveContext
+from cityops.context.qlang import parse_q
+from cityops.context.qlang_eval import QEvaluator
+from cityops.context.subscriptions_models import ContextSubscription
+from cityops.core.db import utcnow
+from cityops.core.policy import Principal, in_scope, scope_filter
+
+ID_PREFIX = "urn:ngsi-ld:Subscription:"
+FORMATS = ("normalized", "keyValues", "simplified", "concise")
+ACCEPTS = ("application/json", "application/ld+json")
+TRIGGERS = (
+    "entityCreated",
+    "entityUpdated",
+    "entityDeleted",
+    "attributeCreated",
+    "attributeUpdated",
+    "attributeDeleted",
+)
+DEFAULT_TRIGGERS = ["entityCreated", "attributeCreated", "attributeUpdated"]
+MIN_TIME_INTERVAL_S = 1.0
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
+_TYPE_SPLIT = re.compile(r"[,|]")
+# members kept in their own columns, not in the document
+_COLUMNS = ("id", "type", "isActive", "expiresAt", "@context")
+
+
+def _text(value: Any, what: str, limit: int = 1024) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise bad_request(f"{what} must be a non-empty string of at most {limit} characters")
+    return value
+
+
+def _names(value: Any, what: str, ctx: ActiveContext) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise bad_request(f"{what} must be a non-empty array of attribute names")
+    return [ctx.expand(_text(v, f"every item of {what}", 512)) for v in value]
+
+
+def _number(value: Any, what: str, low: float) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+        raise bad_request(f"{what} must be a number of seconds, at least {low:g}")
+    return value
+
+
+def _selector(item: Any, ctx: ActiveContext) -> dict[str, Any]:
+    if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+        raise bad_request("every item of entities needs a type (and may give id or idPattern)")
+    unknown = set(item) - {"type", "id", "idPattern"}
+    if unknown:
+        raise bad_request(f"entities items may have type, id, idPattern; not {sorted(unknown)}")
+    types = [ctx.expand(t.strip()) for t in _TYPE_SPLIT.split(item["type"]) if t.strip()]
+    if not types:
+        raise bad_request("entities[].type must name at least one entity type")
+    out: dict[str, Any] = {"type": types}
+    if "id" in item:
+        out["id"] = check_uri(item["id"], "entities[].id")
+    if "idPattern" in item:
+        try:
+            re.compile(_text(item["idPattern"], "entities[].idPattern"))
+        except re.error as err:
+            raise bad_request(f"entities[].idPattern is not a valid regex: {err}") from err
+        out["idPattern"] = item["idPattern"]
+    return out
+
+
+def _entities(value: Any, ctx: ActiveContext) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not value:
+        raise bad_request("entities must be a non-empty array of {type, id, idPattern}")
+    return [_selector(item, ctx) for item in value]
+
+
+def _q(value: Any, ctx: ActiveContext) -> str:
+    try:
+        QEvaluator(parse_q(_text(value, "q", 4096)), ctx.expand)
+    except ValueError as err:
+        raise bad_request(f"q: {err}") from err
+    return value
+
+
+def _geo_q(value: Any, ctx: ActiveContext) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise bad_request("geoQ must be an object with geometry, coordinates and georel")
+    try:
+        parsed = geoquery.from_body({"geoQ": value})
+    except ValueError as err:
+        raise bad_request(f"geoQ: {err}") from err
+    assert parsed is not None
+    out = {k: value[k] for k in ("geometry", "coordinates", "georel")}
+    return out | {"geoproperty": ctx.expand(parsed.geoproperty)}
+
+
+def _key_values(value: Any, what: str) -> list[dict[str, str]]:
+    if not isinstance(value, list):
+        raise bad_request(f"{what} must be an array of {{key, value}}")
+    for item in value:
+        ok = isinstance(item, dict) and set(item) == {"key", "value"}
+        if not ok or not all(isinstance(v, str) for v in item.values()):
+            raise bad_request(f"every item of {what} must be {{key, value}} with string values")
+        if "\r" in item["value"] or "\n" in item["value"]:
+            raise bad_request(f"{what} values may not contain line breaks")
+    return value
+
+
+def _endpoint(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or "uri" not in value:
+        raise bad_request("notification.endpoint must be an object with a uri")
+    unknown = set(value) - {"uri", "accept", "receiverInfo", "notifierInfo"}
+    if unknown:
+        raise bad_request(f"notification.endpoint members not supported: {sorted(unknown)}")
+    uri = _text(value["uri"], "notification.endpoint.uri", 2048)
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise bad_request(f"notification.endpoint.uri must be an http(s) URL, got {uri!r}")
+    out: dict[str, Any] = {"uri": uri, "accept": value.get("accept", "application/json")}
+    if out["accept"] not in ACCEPTS:
+        raise bad_request(f"notification.endpoint.accept must be one of {list(ACCEPTS)}")
+    for name in ("receiverInfo", "notifierInfo"):
+        if name in value:
+            out[name] = _key_values(value[name], f"notification.endpoint.{name}")
+    for item in out.get("receiverInfo", []):
+        if not _HEADER_NAME.match(item["key"]):
+            raise bad_request(f"receiverInfo key {item['key']!r} is not an HTTP header name")
+    return out
+
+
+def _notification(value: Any, ctx: ActiveContext) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise bad_request("notification must be an object with an endpoint")
+    unknown = set(value) - {"attributes", "format", "endpoint"} - _STATUS_MEMBERS
+    if unknown:
+        raise bad_request(f"notification members not supported: {sorted(unknown)}")
+    out: dict[str, Any] = {"endpoint": _endpoint(value.get("endpoint"))}
+    out["format"] = value.get("format", "normalized")
+    if out["format"] not in FORMATS:
+        raise bad_request(f"notification.format must be one of {list(FORMATS)}")
+    if "attributes" in value:
+        out["attributes"] = _names(value["attributes"], "notification.attributes", ctx)
+    return out
+
+
+def _triggers(value: Any, _: ActiveContext) -> list[str]:
+    if not isinstance(value, list) or not value or any(v not in TRIGGERS for v in value):
+        raise bad_request(f"notificationTrigger must be a non-empty array of {list(TRIGGERS)}")
+    return list(dict.fromkeys(value))
+
+
+# notification members a client may send back from a GET (ignored: the system owns them)
+_STATUS_MEMBERS = {"status", "timesSent", "timesFailed", "timesDropped", "consecutiveErrors"} | {
+    "lastNotification",
+    "lastSuccess",
+    "lastFailure",
+    "lastErrorReason",
+}
+_PARSERS: dict[str, Callable[[Any, ActiveContext], Any]] = {
+    "subscriptionName": lambda v, _: _text(v, "subscriptionName", 256),
+    "description": lambda v, _: _text(v, "description", 4096),
+    "entities": _entities,
+    "watchedAttributes": lambda v, c: _names(v, "watchedAttributes", c),
+    "notificationTrigger": _triggers,
+    "q": _q,
+    "geoQ": _geo_q,
+    "notification": _notification,
+    "throttling": lambda v, _: _number(v, "throttling", 0.001),
+    "timeInterval": lambda v, _: _number(v, "timeInterval", MIN_TIME_INTERVAL_S),
+    "lang": lambda v, _: _text(v, "lang", 64),
+    "jsonldContext": lambda v, _: check_uri(v, "jsonldContext"),
+}
+_IGNORED = {"status"}  # output-only members a client may echo back
+
+
+def parse_members(body: Any, ctx: ActiveContext, *, partial: bool) -> dict[str, Any]:
+    """Check each member given and expand its names (None marks a member to remove)."""
+    if not isinstance(body, dict):
+        raise bad_request("a subscription must be a JSON object")
+    if body.get("type", "Subscription") != "Subscription":
+        raise bad_request("the type of a subscription must be 'Subscription'")
+    unknown = set(body) - set(_PARSERS) - set(_COLUMNS) - _IGNORED
+    if unknown:
+        raise bad_request(f"unknown or unsupported subscription members: {sorted(unknown)}")
+    out: dict[str, Any] = {}
+    for name, value in body.items():
+        if name in _PARSERS:
+            removable = partial and name not in ("notification", "entities")
+            out[name] = None if value is None and removable else _PARSERS[name](value, ctx)
+    return out
+
+
+def check_whole(doc: dict[str, Any]) -> None:
+    """Apply the rules that span members (after a create or a merged update)."""
+    if not doc.get("entities") and not doc.get("watchedAttributes"):
+        raise bad_request("a subscription needs entities or watchedAttributes (or both)")
+    if "notification" not in doc:
+        raise bad_request("a subscription needs notification.endpoint.uri")
+    if "throttling" in doc and "timeInterval" in doc:
+        raise bad_request("throttling and timeInterval cannot be used together")
+    if "timeInterval" in doc and "watchedAttributes" in doc:
+        raise bad_request("watchedAttributes cannot be used with timeInterval")
+
+
+def _expiry(value: Any, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    expires = parse_datetime(value, "expiresAt")
+    if expires <= now:
+        raise bad_request(f"expiresAt must be in the future, got {value}")
+    return expires
+
+
+def _active(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise bad_request("isActive must be true or false")
+    return value
+
+
+def _visible(session: Session, tenant: str, principal: Principal, sub_id: str) -> Any:
+    row = session.scalar(
+        select(ContextSubscription).where(
+            ContextSubscription.tenant == tenant, ContextSubscription.sub_id == sub_id
+        )
+    )
+    if row is None or not in_scope(principal, row.owner_unit_path):
+        raise not_found(f"subscription {sub_id} not found")
+    return row
+
+
+def create(
+    session: Session, tenant: str, principal: Principal, body: Any, ctx: ActiveContext
+) -> ContextSubscription:
+    """Validate and store a new subscription (AlreadyExists if its id is taken)."""
+    doc = parse_members(body, ctx, partial=False)
+    check_whole(doc)
+    now = utcnow()
+    sub_id = f"{ID_PREFIX}{uuid.uuid4()}"
+    if "id" in body:
+        sub_id = check_uri(_text(body["id"], "id", 256), "id")
+    taken = select(ContextSubscription.pk).where(
+        ContextSubscription.tenant == tenant, ContextSubscription.sub_id == sub_id
+    )
+    if session.scalar(taken) is not None:
+        raise NgsiLdError("AlreadyExists", f"subscription {sub_id} already exists")
+    row = ContextSubscription(
+        tenant=tenant,
+        sub_id=sub_id,
+        doc=doc,
+        context=ctx.source,
+        is_active=_active(body.get("isActive", True)),
+        expires_at=_expiry(body.get("expiresAt"), now),
+        owner=principal.actor,
+        owner_unit_path=principal.unit_path,
+        created_at=now,
+        modified_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update(
+    session: Session, tenant: str, principal: Principal, sub_id: str, body: Any, ctx: ActiveContext
+) -> ContextSubscription:
+    """Change the members given (null removes an optional one); the id cannot change."""
+    row = _visible(session, tenant, principal, sub_id)
+    if isinstance(body, dict) and isinstance(body.get("notification"), dict):
+        # members of notification not given keep their values (names are expanded already)
+        old, given = row.doc["notification"], body["notification"]
+        if isinstance(given.get("endpoint"), dict):
+            given = given | {"endpoint": old["endpoint"] | given["endpoint"]}
+        body = body | {"notification": old | given}
+    changes = parse_members(body, ctx, partial=True)
+    if body.get("id", sub_id) != sub_id:
+        raise bad_request("the id of a subscription cannot be changed")
+    doc = {k: v for k, v in row.doc.items() if changes.get(k, v) is not None}
+    doc |= {k: v for k, v in changes.items() if v is not None}
+    check_whole(doc)
+    now = utcnow()
+    if "isActive" in body:
+        row.is_active = _active(body["isActive"])
+    if "expiresAt" in body:
+        row.expires_at = _expiry(body["expiresAt"], now)
+    row.doc, row.modified_at = doc, now
+    return row
+
+
+def delete(session: Session, tenant: str, principal: Principal, sub_id: str) -> None:
+    """Delete a subscription."""
+    session.delete(_visible(session, tenant, principal, sub_id))
+
+
+def get(session: Session, tenant: str, principal: Principal, sub_id: str) -> ContextSubscription:
+    """Return a subscription the caller may see, or raise ResourceNotFound."""
+    return _visible(session, tenant, principal, sub_id)  # type: ignore[no-any-return]
+
+
+def page(
+    session: Session, tenant: str, principal: Principal, limit: int, offset: int, count: bool
+) -> tuple[list[ContextSubscription], int | None]:
+    """Return one page of the subscriptions the caller may see and, if asked, their number."""
+    stmt = select(ContextSubscription).where(
+        ContextSubscription.tenant == tenant,
+        scope_filter(principal, ContextSubscription.owner_unit_path),
+    )
+    total = None
+    if count:
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(ContextSubscription.pk).limit(limit).offset(offset))
+    return list(rows), total
+
+
+@dataclass
+class Tally:
+    """Delivery outcomes of one subscription not yet written to the database."""
+
+    sent: int = 0
+    failed: int = 0
+    dropped: int = 0
+    consecutive: int | None = None  # failures in a row, when it changed
+    last_notification: datetime | None = None
+    last_success: datetime | None = None
+    last_failure: datetime | None = None
+    last_error: str | None = None
+
+
+def delivery_record(row: ContextSubscription, tally: Tally | None) -> dict[str, Any]:
+    """Return the notification status members: the stored record plus what is not yet written."""
+    t = tally or Tally()
+    errors = row.consecutive_errors if t.consecutive is None else t.consecutive
+    return {
+        "status": "failed" if errors else "ok",
+        "timesSent": row.times_sent + t.sent,
+        "timesFailed": row.times_failed + t.failed,
+        "timesDropped": row.times_dropped + t.dropped,
+        "consecutiveErrors": errors,
+        "lastNotification": t.last_notification or row.last_notification,
+        "lastSuccess": t.last_success or row.last_success,
+        "lastFailure": t.last_failure or row.last_failure,
+        "lastErrorReason": t.last_error or row.last_error,
+    }
+
+
+def write_tallies(session: Session, tallies: dict[tuple[str, str], Tally]) -> None:
+    """Add delivery outcomes to the stored record of each subscription."""
+    t = ContextSubscription
+    for (tenant, sub_id), tally in tallies.items():
+        values: dict[str, Any] = {
+            "times_sent": t.times_sent + tally.sent,
+            "times_failed": t.times_failed + tally.failed,
+            "times_dropped": t.times_dropped + tally.dropped,
+        }
+        for name in ("last_notification", "last_success", "last_failure", "last_error"):
+            if getattr(tally, name) is not None:
+                values[name] = getattr(tally, name)
+        if tally.consecutive is not None:
+            values["consecutive_errors"] = tally.consecutive
+        session.execute(sa.update(t).where(t.tenant == tenant, t.sub_id == sub_id).values(**values))

@@ -1,0 +1,261 @@
+"""Match entity changes against NGSI-LD subscriptions (triggers, entities, watched attributes,
+q, geoQ, scope) and build the notifications they get, on change or periodically."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from cityops.context import geoquery
+from cityops.context.entities import iso
+from cityops.context.events import EntityChanged
+from cityops.context.http import JSONLD_REL
+from cityops.context.jsonld import CORE_CONTEXT_URL, ActiveContext
+from cityops.context.models import ContextEntity
+from cityops.context.qlang import QExpr, parse_q
+from cityops.context.qlang_eval import QEvaluator
+from cityops.context.query import EntityQuery, run_query
+from cityops.context.render import RenderOptions, render_entity
+from cityops.context.subscriptions import DEFAULT_TRIGGERS
+from cityops.context.subscriptions_models import ContextSubscription
+from cityops.core.db import utcnow
+from cityops.core.policy import Principal, in_scope
+
+
+def event_triggers(event: EntityChanged) -> set[str]:
+    """Name the notificationTrigger values an entity change fires."""
+    if event.op == "create":
+        return {"entityCreated"}
+    if event.op == "delete":
+        return {"entityDeleted"}
+    fired = {"entityUpdated"}
+    entity = event.entity or {}
+    present = set(entity.get("attrs", {})) | set(entity.get("datasets", {}))
+    if any(a not in present for a in event.attrs):
+        fired.add("attributeDeleted")
+    if event.op == "replace" or any(a in present for a in event.attrs):
+        fired |= {"attributeCreated", "attributeUpdated"}  # not told apart by the store
+    return fired
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One item of `entities`: types (expanded), and an id or an id pattern."""
+
+    types: frozenset[str]
+    entity_id: str | None = None
+    pattern: re.Pattern[str] | None = None
+
+    def matches(self, entity_id: str, entity_type: str) -> bool:
+        """Say whether an entity is selected."""
+        if entity_type not in self.types:
+            return False
+        if self.entity_id is not None and entity_id != self.entity_id:
+            return False
+        return self.pattern is None or self.pattern.search(entity_id) is not None
+
+
+@dataclass
+class LiveSubscription:
+    """A stored subscription made ready for matching and delivery."""
+
+    tenant: str
+    sub_id: str
+    doc: dict[str, Any]
+    terms: ActiveContext  # expands q (the @context of the creating request)
+    out: ActiveContext  # compacts notifications (jsonldContext, else the creating @context)
+    is_active: bool
+    expires_at: datetime | None
+    principal: Principal  # the scope the subscription keeps
+    selectors: list[Selector] = field(default_factory=list)
+    watched: frozenset[str] | None = None
+    triggers: frozenset[str] = frozenset(DEFAULT_TRIGGERS)
+    q_expr: QExpr | None = None
+    q: QEvaluator | None = None
+    geo: geoquery.GeoQuery | None = None
+    options: RenderOptions = RenderOptions()
+    errors: int = 0  # consecutive failed notifications when loaded
+    modified_at: datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identify the subscription across tenants."""
+        return (self.tenant, self.sub_id)
+
+    @property
+    def throttling(self) -> float:
+        """Return the least seconds between two notifications (0: no throttling)."""
+        return float(self.doc.get("throttling", 0))
+
+    @property
+    def time_interval(self) -> float:
+        """Return the seconds between periodic notifications (0: notify on change)."""
+        return float(self.doc.get("timeInterval", 0))
+
+    def active(self, now: datetime) -> bool:
+        """Say whether the subscription notifies now (active and not expired)."""
+        return self.is_active and (self.expires_at is None or self.expires_at > now)
+
+    def wants(self, event: EntityChanged, fired: set[str]) -> bool:
+        """Say cheaply whether a change (and the triggers it fired) may concern this one."""
+        if self.time_interval or self.triggers.isdisjoint(fired):
+            return False
+        if self.selectors and not any(
+            s.matches(event.entity_id, event.entity_type) for s in self.selectors
+        ):
+            return False
+        return self.watched is None or not self.watched.isdisjoint(event.attrs)
+
+    def passes(self, attrs: dict[str, Any]) -> bool:
+        """Test q and geoQ on an entity's attributes (keyed by expanded IRI)."""
+        if self.q is not None and not self.q.matches(attrs):
+            return False
+        if self.geo is None:
+            return True
+        geometry = attrs.get(self.doc["geoQ"]["geoproperty"], {}).get("value")
+        return bool(geometry) and geoquery.matches(self.geo, geometry)
+
+    def queries(self, limit: int) -> list[EntityQuery]:
+        """Return the entity queries of a periodic notification (one per entities item)."""
+        return [
+            EntityQuery(
+                types=sorted(s.types),
+                ids=[s.entity_id] if s.entity_id else None,
+                id_pattern=s.pattern.pattern if s.pattern else None,
+                q=self.q_expr,
+                geo=self.geo,
+                limit=limit,
+            )
+            for s in self.selectors
+        ]
+
+
+def _selectors(doc: dict[str, Any]) -> list[Selector]:
+    return [
+        Selector(
+            frozenset(item["type"]),
+            item.get("id"),
+            re.compile(item["idPattern"]) if "idPattern" in item else None,
+        )
+        for item in doc.get("entities", [])
+    ]
+
+
+def compile_live(
+    row: ContextSubscription, resolve: Callable[[Any], ActiveContext]
+) -> LiveSubscription:
+    """Make a stored subscription ready for matching (resolves its @context)."""
+    doc = row.doc
+    terms = resolve(row.context)
+    out = resolve(doc["jsonldContext"]) if "jsonldContext" in doc else terms
+    notification = doc["notification"]
+    if notification["endpoint"]["accept"] == "application/json" and out.link_url is None:
+        out = resolve(None)  # a Link header can only name one URL: compact with the core
+    live = LiveSubscription(
+        tenant=row.tenant,
+        sub_id=row.sub_id,
+        doc=doc,
+        terms=terms,
+        out=out,
+        is_active=row.is_active,
+        expires_at=row.expires_at,
+        principal=Principal(kind="system", id=0, name=row.owner, unit_path=row.owner_unit_path),
+        selectors=_selectors(doc),
+        triggers=frozenset(doc.get("notificationTrigger", DEFAULT_TRIGGERS)),
+        options=RenderOptions(
+            key_values=notification["format"] in ("keyValues", "simplified"),
+            concise=notification["format"] == "concise",
+            attrs=frozenset(notification["attributes"]) if "attributes" in notification else None,
+            lang=doc.get("lang"),
+        ),
+        errors=row.consecutive_errors or 0,
+        modified_at=row.modified_at,
+    )
+    if "watchedAttributes" in doc:
+        live.watched = frozenset(doc["watchedAttributes"])
+    if "q" in doc:
+        live.q_expr = parse_q(doc["q"])
+        live.q = QEvaluator(live.q_expr, terms.expand)
+    if "geoQ" in doc:
+        geo = doc["geoQ"]
+        live.geo = geoquery.parse_geoquery(
+            geo["georel"], geo["geometry"], geo["coordinates"], geo["geoproperty"]
+        )
+    return live
+
+
+# ------------------------------------------------------------------------------ notifications
+
+
+def changed_data(
+    sub: LiveSubscription,
+    events: list[EntityChanged],
+    unit_path: Callable[[int | None], str | None],
+) -> list[dict[str, Any]]:
+    """Test q, geoQ and scope on waiting changes; render each entity's latest state once."""
+    latest: dict[str, EntityChanged] = {}
+    for event in events:
+        if event.entity is not None and not sub.passes(event.entity["attrs"]):
+            continue
+        scoped = sub.principal.unit_path is not None
+        if scoped and not in_scope(sub.principal, unit_path(event.unit_id)):
+            continue
+        latest.pop(event.entity_id, None)  # keep the order of the latest changes
+        latest[event.entity_id] = event
+    return [render_change(sub, e) for e in latest.values()]
+
+
+def render_change(sub: LiveSubscription, event: EntityChanged) -> dict[str, Any]:
+    """Render the entity of a change as the subscription asks (id, type, deletedAt if gone)."""
+    snap = event.entity
+    if snap is None:
+        return {"id": event.entity_id, "type": sub.out.compact(event.entity_type)} | {
+            "deletedAt": event.at
+        }
+    row = ContextEntity(
+        entity_id=snap["id"],
+        type=snap["type"],
+        attrs=snap["attrs"],
+        datasets=snap.get("datasets") or None,
+    )
+    return render_entity(row, sub.out, sub.options)
+
+
+def current_data(session: Session, sub: LiveSubscription, limit: int) -> list[dict[str, Any]]:
+    """Render the entities a periodic subscription matches now (in its scope)."""
+    found: dict[str, dict[str, Any]] = {}
+    for query in sub.queries(limit):
+        rows, _ = run_query(session, sub.tenant, sub.principal, query, sub.terms)
+        for row in rows:
+            if row.entity_id not in found:
+                found[row.entity_id] = render_entity(row, sub.out, sub.options)
+    return list(found.values())
+
+
+def message(sub: LiveSubscription, data: list[Any]) -> tuple[bytes, dict[str, str]]:
+    """Build a Notification body and its HTTP headers (Link or @context, receiverInfo)."""
+    endpoint = sub.doc["notification"]["endpoint"]
+    body: dict[str, Any] = {
+        "id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}",
+        "type": "Notification",
+        "subscriptionId": sub.sub_id,
+        "notifiedAt": iso(utcnow()),
+        "data": data,
+    }
+    headers = {item["key"]: item["value"] for item in endpoint.get("receiverInfo", [])}
+    headers["Content-Type"] = endpoint["accept"]
+    if endpoint["accept"] == "application/ld+json":
+        body["@context"] = sub.out.source if sub.out.source is not None else CORE_CONTEXT_URL
+    else:
+        url = sub.out.link_url or CORE_CONTEXT_URL
+        headers["Link"] = f'<{url}>; rel="{JSONLD_REL}"; type="application/ld+json"'
+    if sub.tenant:
+        headers["NGSILD-Tenant"] = sub.tenant
+    return orjson.dumps(body), headers

@@ -1,0 +1,53 @@
+"""Tables of the temporal store beyond raw history: rollups and the rollup job's watermark."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cityops.context.models import ContextAttributeInstance
+from cityops.core.db import Base, UTCDateTime
+
+HOURLY, DAILY = "PT1H", "P1D"
+PERIOD_SECONDS = {HOURLY: 3600, DAILY: 86400}
+
+
+class ContextAttributeRollup(Base):
+    """Aggregates of one attribute (one datasetId) over one hour or one day."""
+
+    __tablename__ = "ctx_attr_rollups"
+
+    entity_pk: Mapped[int] = mapped_column(
+        ForeignKey("ctx_entities.pk", ondelete="CASCADE"), primary_key=True
+    )
+    attr_id: Mapped[int] = mapped_column(ForeignKey("ctx_attr_names.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)  # PT1H | P1D
+    bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(String(256), primary_key=True)  # '' = default
+    count: Mapped[int] = mapped_column(Integer)  # every instance
+    count_num: Mapped[int] = mapped_column(Integer)  # instances with a numeric value
+    sum: Mapped[float | None] = mapped_column(Float)
+    min: Mapped[float | None] = mapped_column(Float)
+    max: Mapped[float | None] = mapped_column(Float)
+    sumsq: Mapped[float | None] = mapped_column(Float)
+
+
+class TemporalJobState(Base):
+    """Where the rollup and retention job stands (one row)."""
+
+    __tablename__ = "ctx_temporal_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # every history row written (modified_at) up to this time is in the rollups
+    rolled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # hourly buckets that end by this time are complete (None: the job has not run)
+    covered_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # raw instances observed before this time were deleted by retention
+    raw_kept_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ran_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# The rollup job finds new and corrected history rows by the time they were written.
+Index("ix_ctx_attr_instances_modified_at", ContextAttributeInstance.modified_at)
