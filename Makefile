@@ -4,7 +4,7 @@
 #   make run     the demo on http://127.0.0.1:8000 (embedded SQLite, demo data)
 #   make test    pytest on SQLite, pytest on PostgreSQL (throwaway cluster), benchmarks
 #   make lint    ruff check + ruff format --check
-#   make bench   every bench/*.py (each prints JSON, exits non-zero under its target)
+#   make bench   every bench/bench_*.py (each prints JSON, exits non-zero under its target)
 #   make clean   remove the virtualenv and caches (keeps var/, the instance's data)
 
 SHELL := /bin/bash
@@ -84,7 +84,7 @@ test-postgresql: setup
 # Run every benchmark even when one fails, then fail if any did.
 bench: setup
 	@failed=""; \
-	for f in bench/*.py; do \
+	for f in bench/bench_*.py; do \
 	  [ -e "$$f" ] || continue; \
 	  echo "== $$f"; \
 	  $(BIN)/python "$$f" || failed="$$failed $$f"; \
