@@ -71,7 +71,10 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         application = create_app(settings, db=db)
     except ValueError as err:
         _fail(str(err))
-    uvicorn.run(application, host=host, port=port, log_config=None, proxy_headers=True)
+    # CityOps writes its own access lines (with request ids); uvicorn's would repeat them.
+    uvicorn.run(
+        application, host=host, port=port, log_config=None, proxy_headers=True, access_log=False
+    )
 
 
 @app.command()

@@ -54,6 +54,8 @@ def setup_logging(settings: Settings) -> None:
     handler._cityops = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    # /readyz reads the schema revision; Alembic would log two lines at every probe.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 class Metrics:
