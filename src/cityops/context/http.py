@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from cityops.context.errors import NgsiLdError, bad_request, invalid_request
 from cityops.context.jsonld import CORE_CONTEXT_URL, ActiveContext, ContextError, ContextResolver
+from cityops.core.auth.passwords import API_KEY_PREFIX
 from cityops.core.auth.service import resolve_token
 from cityops.core.config import Settings
 from cityops.core.policy import Principal, Role
@@ -24,6 +28,10 @@ JSONLD_REL = "http://www.w3.org/ns/json-ld#context"
 _LINK = re.compile(r"<([^>]+)>\s*;(.*)")
 _TENANT = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 OPEN_ACCESS = Principal(kind="system", id=0, name="ngsi-ld-open-access", role=Role.integrator)
+# API key -> Principal is cached this long per app: a revoked, expired or re-scoped key stops
+# (or changes) working within this many seconds. Bearer tokens and cookies are not cached.
+PRINCIPAL_TTL_S = 3.0
+_PRINCIPAL_CACHE_MAX = 4096
 
 
 def resolver(request: Request) -> ContextResolver:
@@ -110,8 +118,11 @@ def tenant(request: Request) -> str:
     return value
 
 
-def ngsi_principal(request: Request) -> Principal:
-    """Identify the caller: API key or bearer token (or open access when configured)."""
+async def ngsi_principal(request: Request) -> Principal:
+    """Identify the caller: API key or bearer token (or open access when configured).
+
+    An API key's principal is cached for PRINCIPAL_TTL_S seconds (no database round trip and
+    no worker-thread hop per request); revocation takes effect within that time."""
     settings: Settings = request.app.state.settings
     if settings.ngsi_ld.open_access:
         return OPEN_ACCESS
@@ -123,6 +134,25 @@ def ngsi_principal(request: Request) -> Principal:
         token = request.cookies.get(settings.auth.cookie_name)
     if not token:
         raise NgsiLdError("Unauthorized", "send an API key (X-API-Key) or a bearer token")
+    if not token.startswith(API_KEY_PREFIX):
+        return await run_in_threadpool(_resolve, request, token)
+    state = request.app.state
+    cache: dict[bytes, tuple[float, Principal]] | None = getattr(state, "ngsi_principals", None)
+    if cache is None:
+        cache = state.ngsi_principals = {}
+    key = hashlib.sha256(token.encode()).digest()
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    principal = await run_in_threadpool(_resolve, request, token)
+    if len(cache) >= _PRINCIPAL_CACHE_MAX:
+        cache.clear()
+    cache[key] = (now + PRINCIPAL_TTL_S, principal)
+    return principal
+
+
+def _resolve(request: Request, token: str) -> Principal:
     with request.app.state.db.session() as session:
         return resolve_token(session, token)
 
