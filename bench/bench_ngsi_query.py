@@ -1,0 +1,200 @@
+"""Benchmark: NGSI-LD `GET /entities?type=..&q=..` with many entities stored, vs raw SQL.
+
+Starts a real `cityops serve` on a temporary SQLite database, bulk-inserts N entities
+straight into the migrated database (in the stored form the API writes) before starting the
+server, then sends queries
+`?type=ParkingSpot&q=level==K;spotState=="free"` (each matches about N/2000 entities, at most
+`limit`) — first one at a time for latency (p50/p95), then from several concurrent client
+connections for queries/s. In the same run it measures the raw engine (sqlite3 on the same
+database file) running the equivalent SQL over the same rows (type + json_extract filter +
+LIMIT, reading the attrs of the matches). Prints one JSON line.
+
+Targets (issue "Context-data hub"): with 100,000 entities (--entities 100000) >= 1,000
+queries/s and p95 <= 20 ms. Exits non-zero when under target only with --enforce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server import Server  # noqa: E402
+
+TARGET_QPS = 1_000
+TARGET_P95_MS = 20.0
+TYPE = "ParkingSpot"
+VOCAB = "https://uri.etsi.org/ngsi-ld/default-context/"  # core context expands unknown terms
+LEVELS = 1000
+
+
+def entity(i: int) -> dict:
+    return {
+        "id": f"urn:ngsi-ld:{TYPE}:Q{i:06d}",
+        "type": TYPE,
+        "level": {"type": "Property", "value": i % LEVELS},
+        "spotState": {"type": "Property", "value": "free" if i // LEVELS % 2 == 0 else "busy"},
+        "name": {"type": "Property", "value": f"spot {i}"},
+    }
+
+
+def load(server: Server, n: int) -> None:
+    """Bulk-insert n entities straight into the (migrated, not yet served) database, in the
+    stored form the API writes (expanded IRIs, system timestamps)."""
+    now_iso, now_db = "2026-11-24T00:00:00.000000Z", "2026-11-24 00:00:00.000000"
+    rows = []
+    for i in range(n):
+        e = entity(i)
+        attrs = {
+            VOCAB + k: v | {"createdAt": now_iso, "modifiedAt": now_iso}
+            for k, v in e.items()
+            if k not in ("id", "type")
+        }
+        rows.append((e["id"], VOCAB + TYPE, orjson.dumps(attrs).decode(), now_db, now_db))
+    db = sqlite3.connect(server.url.removeprefix("sqlite:///"))
+    db.executemany(
+        "INSERT INTO ctx_entities (tenant, entity_id, type, attrs, datasets, scopes, "
+        "created_at, modified_at) VALUES ('', ?, ?, ?, 'null', 'null', ?, ?)",
+        rows,
+    )
+    db.commit()
+    db.close()
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[max(0, int(len(values) * p) - 1)] * 1000
+
+
+def measure_http(
+    server: Server, queries: int, concurrency: int, limit: int
+) -> tuple[float, float, float, float]:
+    """(queries/s concurrent, p50 ms, p95 ms sequential, p95 ms under concurrency)."""
+    headers = {"X-API-Key": server.key, "Accept": "application/json"}
+    rng = random.Random(7)
+    levels = [rng.randrange(LEVELS) for _ in range(queries)]
+
+    def url(level: int) -> str:
+        return f'/ngsi-ld/v1/entities?type={TYPE}&q=level=={level};spotState=="free"&limit={limit}'
+
+    with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
+        for level in levels[:50]:  # warm-up
+            client.get(url(level)).raise_for_status()
+        sequential = []
+        for level in levels[: max(50, queries // 2)]:
+            t0 = time.perf_counter()
+            r = client.get(url(level))
+            sequential.append(time.perf_counter() - t0)
+            if r.status_code != 200 or not r.json():
+                raise RuntimeError(f"{r.status_code} {r.text[:300]}")
+    local = threading.local()
+    clients: list[httpx.Client] = []
+    lock = threading.Lock()
+
+    def one(level: int) -> float:
+        c = getattr(local, "client", None)
+        if c is None:
+            c = local.client = httpx.Client(base_url=server.base, headers=headers, timeout=60)
+            with lock:
+                clients.append(c)
+        t0 = time.perf_counter()
+        c.get(url(level)).raise_for_status()
+        return time.perf_counter() - t0
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, levels[: concurrency * 2]))
+        began = time.perf_counter()
+        concurrent = list(pool.map(one, levels))
+        elapsed = time.perf_counter() - began
+    for c in clients:
+        c.close()
+    return queries / elapsed, pct(sequential, 0.5), pct(sequential, 0.95), pct(concurrent, 0.95)
+
+
+def measure_raw(db_path: str, queries: int, limit: int) -> tuple[float, float]:
+    """Queries/s and p95 (ms) of SQLite itself running the equivalent query on the same rows."""
+    db = sqlite3.connect(db_path)
+    level_path = f'$."{VOCAB}level".value'
+    state_path = f'$."{VOCAB}spotState".value'
+    sql = (
+        "SELECT entity_id, type, attrs FROM ctx_entities WHERE tenant = '' AND type = ? "
+        "AND json_extract(attrs, ?) = ? AND json_extract(attrs, ?) = 'free' "
+        "ORDER BY pk LIMIT ?"
+    )
+    rng = random.Random(7)
+    levels = [rng.randrange(LEVELS) for _ in range(queries)]
+    times = []
+    began = time.perf_counter()
+    for level in levels:
+        t0 = time.perf_counter()
+        rows = db.execute(sql, (f"{VOCAB}{TYPE}", level_path, level, state_path, limit)).fetchall()
+        for row in rows:
+            orjson.loads(row[2])
+        times.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - began
+    db.close()
+    return queries / elapsed, pct(times, 0.95)
+
+
+def main() -> int:
+    """Run the benchmark and print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entities", type=int, default=20_000)
+    parser.add_argument("--queries", type=int, default=150)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--limit", type=int, default=20)
+    parser.add_argument("--enforce", action="store_true", help="exit 1 when under target")
+    args = parser.parse_args()
+    server = Server()
+    try:
+        server.cli("migrate")
+        t0 = time.perf_counter()
+        load(server, args.entities)
+        load_s = time.perf_counter() - t0
+        server.start()
+        qps, p50, p95, p95_conc = measure_http(server, args.queries, args.concurrency, args.limit)
+        rss = server.rss_mb()
+        raw_qps, raw_p95 = measure_raw(
+            server.url.removeprefix("sqlite:///"), args.queries, args.limit
+        )
+    finally:
+        server.stop()
+    ok = qps >= TARGET_QPS and p95 <= TARGET_P95_MS
+    print(
+        json.dumps(
+            {
+                "benchmark": "ngsi_ld_query_type_q_http",
+                "queries_per_s": round(qps),
+                "p50_ms": round(p50, 2),
+                "p95_ms": round(p95, 2),
+                "p95_ms_concurrent": round(p95_conc, 2),
+                "raw_engine_queries_per_s": round(raw_qps),
+                "raw_engine_p95_ms": round(raw_p95, 2),
+                "ratio": round(qps / raw_qps, 3),
+                "target_queries_per_s": TARGET_QPS,
+                "target_p95_ms": TARGET_P95_MS,
+                "meets_target": ok,
+                "server_rss_mb": round(rss, 1),
+                "entities": args.entities,
+                "load_s": round(load_s, 1),
+                "queries": args.queries,
+                "concurrency": args.concurrency,
+                "limit": args.limit,
+            }
+        )
+    )
+    return 0 if ok or not args.enforce else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""Benchmark: single-attribute NGSI-LD updates, one HTTP request each, vs raw engine commits.
+
+Starts a real `cityops serve` on a temporary SQLite database, creates N entities, then sends
+PATCH /ngsi-ld/v1/entities/{id}/attrs/{attr} requests (one numeric reading with observedAt each)
+from several concurrent client connections and measures updates/s. In the same run it
+measures the raw engine doing the same work one commit per update (SQLite: one UPDATE of the
+entity row and one INSERT of the history row, then COMMIT), so the ratio holds on a noisy
+machine. Prints one JSON line.
+
+Target (issue "Context-data hub"): >= 2,500 updates/s. Exits non-zero when under target only
+with --enforce (the hub's performance work is in progress).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server import Server  # noqa: E402
+
+LINK = (
+    "<https://raw.githubusercontent.com/smart-data-models/dataModel.Environment/master/"
+    'context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+)
+TARGET = 2_500
+
+
+def entity_id(i: int) -> str:
+    return f"urn:ngsi-ld:AirQualityObserved:U{i:05d}"
+
+
+def observed(n: int) -> str:
+    """A distinct observedAt per update number (one per second from a fixed day)."""
+    return (
+        f"2026-11-{1 + n // 86400 % 28:02d}T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}Z"
+    )
+
+
+def update_body(n: int) -> bytes:
+    return orjson.dumps({"value": (n * 7) % 300 / 3.0, "observedAt": observed(n)})
+
+
+def http_rate(entities: int, updates: int, concurrency: int) -> tuple[float, float, float]:
+    """Updates/s through the API, p95 latency (ms) and the server's RSS afterwards (MB)."""
+    server = Server().start()
+    try:
+        headers = {"X-API-Key": server.key, "Content-Type": "application/json", "Link": LINK}
+        with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
+            for start in range(0, entities, 1000):
+                seed = [
+                    {
+                        "id": entity_id(i),
+                        "type": "AirQualityObserved",
+                        "pm25": {"type": "Property", "value": 1.0},
+                    }
+                    for i in range(start, min(entities, start + 1000))
+                ]
+                url = "/ngsi-ld/v1/entityOperations/create"
+                client.post(url, content=orjson.dumps(seed)).raise_for_status()
+        local = threading.local()
+        clients: list[httpx.Client] = []
+        lock = threading.Lock()
+
+        def one(n: int) -> float:
+            c = getattr(local, "client", None)
+            if c is None:
+                c = httpx.Client(base_url=server.base, headers=headers, timeout=60)
+                local.client = c
+                with lock:
+                    clients.append(c)
+            url = f"/ngsi-ld/v1/entities/{entity_id(n % entities)}/attrs/pm25"
+            t0 = time.perf_counter()
+            response = c.patch(url, content=update_body(n))
+            if response.status_code != 204:
+                raise RuntimeError(f"{response.status_code} {response.text[:300]}")
+            return time.perf_counter() - t0
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(one, range(updates, updates + min(200, updates))))  # warm-up
+            began = time.perf_counter()
+            latencies = list(pool.map(one, range(updates)))
+            elapsed = time.perf_counter() - began
+        for c in clients:
+            c.close()
+        latencies.sort()
+        p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
+        return updates / elapsed, p95, server.rss_mb()
+    finally:
+        server.stop()
+
+
+def raw_rate(entities: int, updates: int) -> float:
+    """Updates/s of SQLite itself: one UPDATE + one history INSERT + COMMIT per update."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = sqlite3.connect(f"{tmp}/raw.db", isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(
+            "CREATE TABLE e (pk INTEGER PRIMARY KEY, entity_id TEXT UNIQUE, attrs TEXT, "
+            "modified_at TEXT)"
+        )
+        db.execute(
+            "CREATE TABLE h (id INTEGER PRIMARY KEY, entity_pk INT, attr_id INT, "
+            "observed_at TEXT, value_num REAL, instance TEXT)"
+        )
+        db.execute("CREATE UNIQUE INDEX hx ON h (entity_pk, attr_id, observed_at)")
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT INTO e (entity_id, attrs) VALUES (?, '{}')",
+            [(entity_id(i),) for i in range(entities)],
+        )
+        db.execute("COMMIT")
+        began = time.perf_counter()
+        for n in range(updates):
+            pk = n % entities + 1
+            inst = {"type": "Property", "value": (n * 7) % 300 / 3.0, "observedAt": observed(n)}
+            attrs = orjson.dumps({"pm25": inst}).decode()
+            db.execute("BEGIN")
+            db.execute(
+                "UPDATE e SET attrs = ?, modified_at = ? WHERE pk = ?",
+                (attrs, "2026-11-24T05:00:00Z", pk),
+            )
+            db.execute(
+                "INSERT INTO h (entity_pk, attr_id, observed_at, value_num, instance) "
+                "VALUES (?, 1, ?, ?, ?)",
+                (pk, inst["observedAt"], inst["value"], orjson.dumps(inst).decode()),
+            )
+            db.execute("COMMIT")
+        elapsed = time.perf_counter() - began
+        db.close()
+    return updates / elapsed
+
+
+def main() -> int:
+    """Run the benchmark and print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entities", type=int, default=1000)
+    parser.add_argument("--updates", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--enforce", action="store_true", help="exit 1 when under target")
+    args = parser.parse_args()
+    api, p95, rss = http_rate(args.entities, args.updates, args.concurrency)
+    raw = raw_rate(args.entities, args.updates)
+    ok = api >= TARGET
+    print(
+        json.dumps(
+            {
+                "benchmark": "ngsi_ld_single_attr_update_http",
+                "updates_per_s": round(api),
+                "p95_ms": round(p95, 2),
+                "raw_engine_updates_per_s": round(raw),
+                "ratio": round(api / raw, 3),
+                "target_updates_per_s": TARGET,
+                "meets_target": ok,
+                "server_rss_mb": round(rss, 1),
+                "concurrency": args.concurrency,
+                "updates": args.updates,
+                "entities": args.entities,
+            }
+        )
+    )
+    return 0 if ok or not args.enforce else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
