@@ -11,7 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cityops.core.auth import people
 from cityops.core.auth.models import Agency
+from cityops.core.auth.schemas import AgencyCreate
+from cityops.core.policy import system_principal
 from cityops.core.units.models import Unit
 from cityops.modules.indicators.choices import DEMO_SOURCE
 from cityops.modules.indicators.models import Indicator, Target, Value
@@ -192,9 +195,15 @@ INDICATORS: tuple[tuple[Any, ...], ...] = (
 
 
 def _agencies(session: Session, province: Unit) -> None:
+    """Add the agencies responsible for the demo indicators (audited, like any admin write)."""
+    actor = system_principal("demo-seed")
     for code, name, name_en in AGENCIES:
         if session.scalar(select(Agency.id).where(Agency.code == code)) is None:
-            session.add(Agency(code=code, name=name, name_en=name_en, unit_id=province.id))
+            people.create_agency(
+                session,
+                actor,
+                AgencyCreate(code=code, name=name, name_en=name_en, unit_code=province.code),
+            )
 
 
 def seed_demo(session: Session) -> None:
