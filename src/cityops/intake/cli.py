@@ -97,9 +97,11 @@ def simulator_key(settings: Settings) -> str:
 
 
 def _key_from_db(settings: Settings, path: Path) -> str:
-    from cityops.core.auth.service import create_api_key, resolve_token
+    from cityops.core.auth import people
+    from cityops.core.auth.schemas import ApiKeyCreate
+    from cityops.core.auth.service import resolve_token
     from cityops.core.errors import CityOpsError
-    from cityops.core.policy import Role
+    from cityops.core.policy import Role, system_principal
 
     main = _main()
     with main._db(settings).session() as session:
@@ -110,14 +112,12 @@ def _key_from_db(settings: Settings, path: Path) -> str:
                 return key
             except CityOpsError:
                 pass
-        _, key = create_api_key(
+        created = people.issue_api_key(  # audited, like every key an admin issues
             session,
-            name="simulator (cityops simulate)",
-            role=Role.integrator,
-            unit_id=None,
-            agency_id=None,
-            created_by=main._actor(),
+            system_principal(main._actor()),
+            ApiKeyCreate(name="simulator (cityops simulate)", role=Role.integrator),
         )
+        key = created.key
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(key + "\n", encoding="utf-8")
     path.chmod(0o600)
