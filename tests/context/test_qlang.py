@@ -25,7 +25,7 @@ from cityops.context.qlang import (
     normalize_datetime,
     parse_q,
 )
-from cityops.context.qlang_sql import compile_q, install_sqlite_regexp
+from cityops.context.qlang_sql import compile_q
 from cityops.core.db import JSONType, make_engine
 
 SDM = "https://smartdatamodels.org/"
@@ -149,7 +149,6 @@ probe = Table(
 def engine(database_url: str) -> Iterator[Engine]:
     """A scratch table of Smart Data Models entities on the test database."""
     eng = make_engine(database_url)
-    install_sqlite_regexp(eng)
     probe.create(eng, checkfirst=True)
     with eng.begin() as conn:
         conn.execute(insert(probe), [{"id": i, "attrs": stored(a)} for i, a in ENTITIES.items()])

@@ -13,7 +13,6 @@ import orjson
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from cityops.context.errors import NgsiLdError, bad_request, invalid_request
 from cityops.context.jsonld import CORE_CONTEXT_URL, ActiveContext, ContextError, ContextResolver
@@ -199,11 +198,6 @@ def respond(
         url = ctx.link_url or CORE_CONTEXT_URL
         headers["Link"] = f'<{url}>; rel="{JSONLD_REL}"; type="application/ld+json"'
     return Response(orjson.dumps(body), status_code=status, media_type=media, headers=headers)
-
-
-def session_scope(request: Request) -> Session:
-    """Open a session on the app's database (caller commits/closes)."""
-    return request.app.state.db.sessionmaker()
 
 
 def respond_plain(body: Any, status: int = 200) -> Response:

@@ -38,7 +38,7 @@ from cityops.context.subscriptions_match import (
 from cityops.context.subscriptions_models import ContextSubscription
 from cityops.core.bus import Event
 from cityops.core.db import utcnow
-from cityops.core.units.models import Unit
+from cityops.core.units.service import unit_path
 
 log = logging.getLogger("cityops.ngsi_ld.notifier")
 Key = tuple[str, str]  # (tenant, subscription id)
@@ -272,7 +272,7 @@ class Notifier:
             return None
         if unit_id not in self.unit_paths:
             with self.app.state.db.session() as session:
-                path = session.scalar(select(Unit.path).where(Unit.id == unit_id))
+                path = unit_path(session, unit_id)
             self.unit_paths[unit_id] = path
         return self.unit_paths[unit_id]
 

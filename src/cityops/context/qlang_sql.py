@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import operator
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement
 from sqlalchemy.dialects.postgresql import JSONPATH
-from sqlalchemy.engine import Engine
 
 from cityops.context.qlang import (
     CORE_KEYS,
@@ -208,26 +206,3 @@ def compile_q(
 ) -> ColumnElement[bool]:
     """Compile a parsed `q` into a SQL condition on the attrs JSON column (SQLite or PG)."""
     return _Compiler(attrs_col, expand, dialect).node(expr)
-
-
-@lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _regexp(pattern: str | None, value: Any) -> bool | None:
-    if pattern is None or value is None:
-        return None
-    return _compiled(pattern).search(str(value)) is not None
-
-
-def _register_regexp(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
-
-
-def install_sqlite_regexp(engine: Engine) -> None:
-    """Give every new SQLite connection of `engine` a REGEXP (Python `re.search`, cached)."""
-    if engine.dialect.name == "sqlite" and not sa.event.contains(
-        engine, "connect", _register_regexp
-    ):
-        sa.event.listen(engine, "connect", _register_regexp)

@@ -19,7 +19,7 @@ from cityops.core import audit
 from cityops.core.db import utcnow
 from cityops.core.policy import Perm, Principal, can, in_scope
 from cityops.core.units.locate import locator_for
-from cityops.core.units.models import Unit
+from cityops.core.units.service import unit_path
 
 
 @dataclass
@@ -48,7 +48,7 @@ class EntityStore:
         if unit_id is None:
             return None
         if unit_id not in self._paths:
-            self._paths[unit_id] = self.session.scalar(select(Unit.path).where(Unit.id == unit_id))
+            self._paths[unit_id] = unit_path(self.session, unit_id)
         return self._paths[unit_id]
 
     def visible(self, row: ContextEntity) -> bool:

@@ -47,11 +47,6 @@ class Event:
         return {"event": self.name, "data": data}
 
 
-def event_types() -> dict[str, type[Event]]:
-    """Return every registered event type by name."""
-    return dict(_EVENT_TYPES)
-
-
 def event_from_dict(payload: dict[str, Any]) -> Event:
     """Rebuild an event from `to_dict` output (what a broker-backed bus receives)."""
     cls = _EVENT_TYPES[payload["event"]]
@@ -116,10 +111,6 @@ class InProcessBus:
                 task = asyncio.ensure_future(self._run(handler, event))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-
-    def publish_threadsafe(self, event: Event, loop: asyncio.AbstractEventLoop) -> None:
-        """Publish from a worker thread (sync route handlers) onto the app's loop."""
-        asyncio.run_coroutine_threadsafe(self.publish(event), loop)
 
     async def _run(self, handler: Handler, event: Event) -> None:
         try:

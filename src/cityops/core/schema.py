@@ -60,7 +60,7 @@ def head_revision() -> str | None:
     return ",".join(sorted(ScriptDirectory(str(MIGRATIONS)).get_heads())) or None
 
 
-def migrate(db: Database, revision: str = "heads") -> None:
+def migrate(db: Database, revision: str = "head") -> None:
     """Bring the schema up to `revision` (PostGIS is enabled on PostgreSQL when available)."""
     cfg = alembic_config(db)
     with db.engine.begin() as conn:

@@ -16,6 +16,7 @@ from cityops.core.db import utcnow
 from cityops.core.errors import Conflict, InvalidInput, NotFound
 from cityops.core.policy import ROLE_LABELS, Perm, Principal, Role, authorize, scope_filter
 from cityops.core.units.models import Unit
+from cityops.core.units.service import unit_path
 
 
 def _unit(session: Session, code: str | None) -> Unit | None:
@@ -128,7 +129,7 @@ def update_agency(
 ) -> Agency:
     """Change an agency (admin)."""
     agency = get_agency(session, principal, code)
-    authorize(principal, Perm.agencies_write, _path(session, agency.unit_id), hide=False)
+    authorize(principal, Perm.agencies_write, unit_path(session, agency.unit_id), hide=False)
     before = audit.snapshot(agency)
     changes = data.model_dump(exclude_unset=True)
     if "unit_code" in changes:
@@ -149,10 +150,6 @@ def update_agency(
         unit_id=agency.unit_id,
     )
     return agency
-
-
-def _path(session: Session, unit_id: int | None) -> str | None:
-    return None if unit_id is None else session.scalar(select(Unit.path).where(Unit.id == unit_id))
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -213,7 +210,7 @@ def get_user(session: Session, principal: Principal, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"No user {user_id}")
-    authorize(principal, Perm.users_manage, _path(session, user.unit_id))
+    authorize(principal, Perm.users_manage, unit_path(session, user.unit_id))
     return user
 
 
@@ -375,7 +372,7 @@ def revoke_api_key(session: Session, principal: Principal, key_id: int) -> ApiKe
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound(f"No API key {key_id}")
-    authorize(principal, Perm.apikeys_manage, _path(session, key.unit_id))
+    authorize(principal, Perm.apikeys_manage, unit_path(session, key.unit_id))
     before = audit.snapshot(key)
     if key.revoked_at is None:
         key.revoked_at = utcnow()

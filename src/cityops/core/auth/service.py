@@ -20,15 +20,9 @@ from cityops.core.config import AuthSettings
 from cityops.core.db import utcnow
 from cityops.core.errors import TooManyRequests, Unauthorized
 from cityops.core.policy import ANONYMOUS, Principal, Role
-from cityops.core.units.models import Unit
+from cityops.core.units.service import unit_path
 
 API_KEY_TOUCH_SECONDS = 60
-
-
-def _unit_path(session: Session, unit_id: int | None) -> str | None:
-    if unit_id is None:
-        return None
-    return session.scalar(select(Unit.path).where(Unit.id == unit_id))
 
 
 def principal_for_user(session: Session, user: User) -> Principal:
@@ -39,7 +33,7 @@ def principal_for_user(session: Session, user: User) -> Principal:
         name=user.username,
         role=Role(user.role),
         unit_id=user.unit_id,
-        unit_path=_unit_path(session, user.unit_id),
+        unit_path=unit_path(session, user.unit_id),
         agency_id=user.agency_id,
     )
 
@@ -52,7 +46,7 @@ def principal_for_key(session: Session, key: ApiKey) -> Principal:
         name=key.name,
         role=Role(key.role),
         unit_id=key.unit_id,
-        unit_path=_unit_path(session, key.unit_id),
+        unit_path=unit_path(session, key.unit_id),
         agency_id=key.agency_id,
     )
 

@@ -25,6 +25,13 @@ from cityops.core.units.schemas import (
 MAX_PAGE = 1000
 
 
+def unit_path(session: Session, unit_id: int | None) -> str | None:
+    """Return the tree path of a unit ('/1/7/42/'), None for no unit; scope checks compare it."""
+    if unit_id is None:
+        return None
+    return session.scalar(select(Unit.path).where(Unit.id == unit_id))
+
+
 def fold(text: str | None) -> str:
     """Fold text for accent-insensitive search: 'Phan Thiết' -> 'phan thiet'."""
     text = (text or "").replace("đ", "d").replace("Đ", "D")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, false
 
 from cityops.core.errors import Forbidden, NotFound
 from cityops.core.policy import Perm, Principal, Role, authorize, can, scope_filter
@@ -14,13 +13,6 @@ from cityops.modules.field_reports.models import Report
 SEES_ANONYMOUS = frozenset({Role.admin, Role.operator, Role.unit_operator})
 # Roles that see the identity of reporters who did not ask for anonymity.
 SEES_NAMED = SEES_ANONYMOUS | {Role.leader, Role.agency_staff}
-
-
-def unit_path(session: Session, unit_id: int | None) -> str | None:
-    """Return the tree path of a unit."""
-    if unit_id is None:
-        return None
-    return session.scalar(select(Unit.path).where(Unit.id == unit_id))
 
 
 def is_agency_staff(principal: Principal) -> bool:

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
-
-@dataclass(frozen=True)
-class Choice:
-    """One value of a choice set, in both languages, with its dashboard colour."""
-
-    value: str
-    label_vi: str
-    label_en: str
-    colour: str
+from cityops.core.choices import Choice, choice_set
 
 
 class Status(StrEnum):
@@ -32,22 +23,19 @@ class Status(StrEnum):
     spam = "spam"
 
 
-STATUSES: dict[str, Choice] = {
-    c.value: c
-    for c in (
-        Choice(Status.received, "Mới tiếp nhận", "Received", "#6c757d"),
-        Choice(Status.verified, "Đã xác minh", "Verified", "#0dcaf0"),
-        Choice(Status.assigned, "Đã chuyển xử lý", "Assigned", "#0d6efd"),
-        Choice(Status.returned, "Cơ quan trả lại", "Returned by the agency", "#fd7e14"),
-        Choice(Status.accepted, "Cơ quan đã nhận", "Accepted", "#6610f2"),
-        Choice(Status.in_progress, "Đang xử lý", "In progress", "#ffc107"),
-        Choice(Status.resolved, "Đã xử lý xong", "Resolved", "#198754"),
-        Choice(Status.closed, "Đã đóng", "Closed", "#20c997"),
-        Choice(Status.invalid, "Không hợp lệ", "Invalid", "#adb5bd"),
-        Choice(Status.duplicate, "Trùng lặp", "Duplicate", "#adb5bd"),
-        Choice(Status.spam, "Tin rác", "Spam", "#495057"),
-    )
-}
+STATUSES: dict[str, Choice] = choice_set(
+    Choice(Status.received, "Mới tiếp nhận", "Received", "#6c757d"),
+    Choice(Status.verified, "Đã xác minh", "Verified", "#0dcaf0"),
+    Choice(Status.assigned, "Đã chuyển xử lý", "Assigned", "#0d6efd"),
+    Choice(Status.returned, "Cơ quan trả lại", "Returned by the agency", "#fd7e14"),
+    Choice(Status.accepted, "Cơ quan đã nhận", "Accepted", "#6610f2"),
+    Choice(Status.in_progress, "Đang xử lý", "In progress", "#ffc107"),
+    Choice(Status.resolved, "Đã xử lý xong", "Resolved", "#198754"),
+    Choice(Status.closed, "Đã đóng", "Closed", "#20c997"),
+    Choice(Status.invalid, "Không hợp lệ", "Invalid", "#adb5bd"),
+    Choice(Status.duplicate, "Trùng lặp", "Duplicate", "#adb5bd"),
+    Choice(Status.spam, "Tin rác", "Spam", "#495057"),
+)
 
 
 class Urgency(StrEnum):
@@ -58,14 +46,11 @@ class Urgency(StrEnum):
     normal = "normal"
 
 
-URGENCIES: dict[str, Choice] = {
-    c.value: c
-    for c in (
-        Choice(Urgency.urgent, "Khẩn cấp", "Urgent", "#dc3545"),
-        Choice(Urgency.complex, "Phức tạp", "Complex", "#fd7e14"),
-        Choice(Urgency.normal, "Bình thường", "Normal", "#0d6efd"),
-    )
-}
+URGENCIES: dict[str, Choice] = choice_set(
+    Choice(Urgency.urgent, "Khẩn cấp", "Urgent", "#dc3545"),
+    Choice(Urgency.complex, "Phức tạp", "Complex", "#fd7e14"),
+    Choice(Urgency.normal, "Bình thường", "Normal", "#0d6efd"),
+)
 
 
 class Source(StrEnum):
@@ -76,14 +61,11 @@ class Source(StrEnum):
     open311 = "open311"
 
 
-SOURCES: dict[str, Choice] = {
-    c.value: c
-    for c in (
-        Choice(Source.public, "Người dân gửi trực tuyến", "Citizen, online", "#0d6efd"),
-        Choice(Source.staff, "Cán bộ nhập", "Entered by staff", "#6c757d"),
-        Choice(Source.open311, "Ứng dụng Open311", "Open311 application", "#6610f2"),
-    )
-}
+SOURCES: dict[str, Choice] = choice_set(
+    Choice(Source.public, "Người dân gửi trực tuyến", "Citizen, online", "#0d6efd"),
+    Choice(Source.staff, "Cán bộ nhập", "Entered by staff", "#6c757d"),
+    Choice(Source.open311, "Ứng dụng Open311", "Open311 application", "#6610f2"),
+)
 
 REJECTED = frozenset({Status.invalid, Status.duplicate, Status.spam})
 DONE = frozenset({Status.resolved, Status.closed})

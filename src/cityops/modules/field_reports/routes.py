@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from cityops.core.deps import CurrentUser, SessionDep, require
 from cityops.core.policy import Perm, Principal
+from cityops.core.units.service import unit_path
 from cityops.modules.field_reports import access, categories, photos, service, views, workflow
 from cityops.modules.field_reports import schemas as s
 from cityops.modules.field_reports.choices import Source
@@ -288,7 +289,7 @@ async def add_photo(
 
     def work(session: Session, rt: Runtime) -> s.PhotoPublic:
         report = service.get_report(session, principal, code)
-        access.check_contributor(principal, report, access.unit_path(session, report.unit_id))
+        access.check_contributor(principal, report, unit_path(session, report.unit_id))
         photo = photos.add_photo(session, rt, principal, report, data)
         return views.photo_public(photo, views.staff_url(report))
 

@@ -6,13 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cityops.core.auth.models import Agency
-from cityops.core.units.models import Unit
+from cityops.core.units.service import unit_path
 from cityops.modules.field_reports.models import Category, CategoryAgency, Report
 
 
 def _chain_ids(session: Session, unit_id: int) -> list[int]:
     """Return the ids of a unit's ancestors and itself, root first."""
-    path = session.scalar(select(Unit.path).where(Unit.id == unit_id)) or ""
+    path = unit_path(session, unit_id) or ""
     return [int(p) for p in path.strip("/").split("/") if p]
 
 

@@ -16,6 +16,7 @@ from cityops.core.errors import CityOpsError, InvalidInput, NotFound, Unauthoriz
 from cityops.core.policy import Perm, Principal, authorize
 from cityops.core.units.locate import locate
 from cityops.core.units.models import Unit
+from cityops.core.units.service import unit_path
 from cityops.modules.field_reports import access
 from cityops.modules.field_reports.categories import check_attributes, get_category
 from cityops.modules.field_reports.choices import FINISHED, WITH_AGENCY, Source, Status, Urgency
@@ -62,7 +63,7 @@ def _check_submitter(session: Session, rt: Runtime, principal: Principal, unit_i
         if not rt.fr.public_submission:
             raise Unauthorized("Log in to submit a report")
         return
-    authorize(principal, Perm.data_write, access.unit_path(session, unit_id), hide=False)
+    authorize(principal, Perm.data_write, unit_path(session, unit_id), hide=False)
 
 
 def create_report(
@@ -163,7 +164,7 @@ def get_report(session: Session, principal: Principal, ref: str) -> Report:
     if report is None:
         authorize(principal, Perm.data_read, check_unit=False, hide=False)
         raise NotFound(f"No report {ref}")
-    access.check_read(principal, report, access.unit_path(session, report.unit_id))
+    access.check_read(principal, report, unit_path(session, report.unit_id))
     return report
 
 
@@ -254,7 +255,7 @@ def update_report(
     session: Session, rt: Runtime, principal: Principal, report: Report, data: ReportUpdate
 ) -> Report:
     """Correct a report before an agency has it (category, text, place, urgency)."""
-    access.check_operator(principal, report, access.unit_path(session, report.unit_id))
+    access.check_operator(principal, report, unit_path(session, report.unit_id))
     if report.status not in (Status.received, Status.verified, Status.returned):
         raise InvalidInput(
             f"Report {report.tracking_code} is '{report.status}': correct it only before it is "
@@ -269,7 +270,7 @@ def update_report(
         lat, lon = changes.pop("lat", report.lat), changes.pop("lon", report.lon)
         report.unit_id = place(session, rt, lat, lon)
         report.lat, report.lon = lat, lon
-        access.check_operator(principal, report, access.unit_path(session, report.unit_id))
+        access.check_operator(principal, report, unit_path(session, report.unit_id))
     for key, value in changes.items():
         setattr(report, key, value)
     report.updated_at = rt.now
@@ -291,7 +292,7 @@ def add_comment(
     session: Session, rt: Runtime, principal: Principal, report: Report, data: CommentCreate
 ) -> Comment:
     """Add an internal or public comment (operators, and the agency handling the report)."""
-    access.check_contributor(principal, report, access.unit_path(session, report.unit_id))
+    access.check_contributor(principal, report, unit_path(session, report.unit_id))
     comment = Comment(
         report_id=report.id,
         body=data.body,

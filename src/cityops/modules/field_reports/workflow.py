@@ -11,8 +11,9 @@ from cityops.core import audit
 from cityops.core.auth.models import Agency
 from cityops.core.errors import Conflict, InvalidInput
 from cityops.core.policy import Principal
+from cityops.core.units.service import unit_path
 from cityops.modules.field_reports import sla
-from cityops.modules.field_reports.access import check_handler, check_operator, unit_path
+from cityops.modules.field_reports.access import check_handler, check_operator
 from cityops.modules.field_reports.choices import STATUSES, Status
 from cityops.modules.field_reports.events import StatusChanged, emit
 from cityops.modules.field_reports.models import Category, Report, StatusChange

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
-
-@dataclass(frozen=True)
-class Choice:
-    """One value of a choice set, in both languages, with its dashboard colour."""
-
-    value: str
-    label_vi: str
-    label_en: str
-    colour: str
+from cityops.core.choices import Choice, choice_set
 
 
 class Frequency(StrEnum):
@@ -24,14 +15,11 @@ class Frequency(StrEnum):
     yearly = "yearly"
 
 
-FREQUENCIES: dict[str, Choice] = {
-    c.value: c
-    for c in (
-        Choice(Frequency.monthly, "Hằng tháng", "Monthly", "#0d6efd"),
-        Choice(Frequency.quarterly, "Hằng quý", "Quarterly", "#6610f2"),
-        Choice(Frequency.yearly, "Hằng năm", "Yearly", "#6c757d"),
-    )
-}
+FREQUENCIES: dict[str, Choice] = choice_set(
+    Choice(Frequency.monthly, "Hằng tháng", "Monthly", "#0d6efd"),
+    Choice(Frequency.quarterly, "Hằng quý", "Quarterly", "#6610f2"),
+    Choice(Frequency.yearly, "Hằng năm", "Yearly", "#6c757d"),
+)
 
 
 class Aggregation(StrEnum):
@@ -43,17 +31,12 @@ class Aggregation(StrEnum):
     none = "none"
 
 
-AGGREGATIONS: dict[str, Choice] = {
-    c.value: c
-    for c in (
-        Choice(Aggregation.sum, "Cộng dồn các đơn vị con", "Sum of the children", "#0d6efd"),
-        Choice(Aggregation.average, "Trung bình các đơn vị con", "Mean of the children", "#6610f2"),
-        Choice(
-            Aggregation.weighted, "Bình quân gia quyền", "Weighted mean of the children", "#6f42c1"
-        ),
-        Choice(Aggregation.none, "Không tổng hợp", "Not aggregable", "#adb5bd"),
-    )
-}
+AGGREGATIONS: dict[str, Choice] = choice_set(
+    Choice(Aggregation.sum, "Cộng dồn các đơn vị con", "Sum of the children", "#0d6efd"),
+    Choice(Aggregation.average, "Trung bình các đơn vị con", "Mean of the children", "#6610f2"),
+    Choice(Aggregation.weighted, "Bình quân gia quyền", "Weighted mean of the children", "#6f42c1"),
+    Choice(Aggregation.none, "Không tổng hợp", "Not aggregable", "#adb5bd"),
+)
 
 
 class Status(StrEnum):
@@ -66,16 +49,13 @@ class Status(StrEnum):
     no_value = "no_value"
 
 
-STATUSES: dict[str, Choice] = {
-    c.value: c
-    for c in (
-        Choice(Status.green, "Đạt kế hoạch", "On target", "#198754"),
-        Choice(Status.amber, "Gần đạt (từ 90%)", "Near target (90% or more)", "#ffc107"),
-        Choice(Status.red, "Không đạt (dưới 90%)", "Off target (below 90%)", "#dc3545"),
-        Choice(Status.no_target, "Chưa giao chỉ tiêu", "No target set", "#6c757d"),
-        Choice(Status.no_value, "Chưa có số liệu", "No value reported", "#adb5bd"),
-    )
-}
+STATUSES: dict[str, Choice] = choice_set(
+    Choice(Status.green, "Đạt kế hoạch", "On target", "#198754"),
+    Choice(Status.amber, "Gần đạt (từ 90%)", "Near target (90% or more)", "#ffc107"),
+    Choice(Status.red, "Không đạt (dưới 90%)", "Off target (below 90%)", "#dc3545"),
+    Choice(Status.no_target, "Chưa giao chỉ tiêu", "No target set", "#6c757d"),
+    Choice(Status.no_value, "Chưa có số liệu", "No value reported", "#adb5bd"),
+)
 
 GREEN_AT = 100.0
 AMBER_AT = 90.0
