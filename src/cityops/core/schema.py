@@ -22,6 +22,9 @@ CORE_MODEL_MODULES = (
     "cityops.context.models",
     "cityops.context.temporal_models",
     "cityops.context.subscriptions_models",
+    "cityops.alerts.models",
+    "cityops.alerts.incidents.models",
+    "cityops.alerts.notify.models",
 )
 
 

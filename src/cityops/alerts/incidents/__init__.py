@@ -1,0 +1,1 @@
+"""Incidents promoted from alerts, standard operating procedure templates and their tasks."""

@@ -1,0 +1,1 @@
+"""Tables of incidents, SOP templates, tasks and timelines."""

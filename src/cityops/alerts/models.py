@@ -1,0 +1,1 @@
+"""Tables of rules, rule state and alerts."""

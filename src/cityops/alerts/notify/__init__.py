@@ -1,0 +1,1 @@
+"""Notifications: e-mail, webhooks and the in-app feed, with preferences, retries and dead letters."""

@@ -1,0 +1,1 @@
+"""Tables of notification channels, preferences, deliveries and dead letters."""

@@ -1,0 +1,26 @@
+"""Incidents, SOP templates and tasks; notification preferences, deliveries, dead letters
+
+Revision ID: 0008_incidents_notify
+Revises: 0007_alerts
+Create Date: 2026-11-24 08:10:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import cityops.core.db  # noqa: F401
+
+revision: str = "0008_incidents_notify"
+down_revision: str | Sequence[str] | None = "0007_alerts"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
