@@ -19,7 +19,7 @@ from prometheus_client import (
     generate_latest,
 )
 from pythonjsonlogger.json import JsonFormatter
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cityops.core.config import Settings
 
@@ -89,36 +89,66 @@ class Metrics:
         )
 
 
-class RequestMiddleware(BaseHTTPMiddleware):
-    """Give each request an id, time it, count it, and log it."""
+class RequestMiddleware:
+    """Give each request an id, time it, count it, and log it (plain ASGI: no extra task)."""
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        token = request_id_var.set(rid[:64])
-        ctoken = client_var.set(request.client.host if request.client else None)
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.log = logging.getLogger("cityops.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = _request_id(scope)
+        token = request_id_var.set(rid)
+        client = scope.get("client")
+        ctoken = client_var.set(client[0] if client else None)
         start = time.perf_counter()
         status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", rid.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Request-ID"] = rid[:64]
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - start
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            metrics: Metrics = request.app.state.metrics
-            metrics.requests.labels(request.method, path, str(status)).inc()
-            metrics.latency.labels(request.method, path).observe(elapsed)
-            logging.getLogger("cityops.access").info(
+            self._observe(scope, status, time.perf_counter() - start)
+            request_id_var.reset(token)
+            client_var.reset(ctoken)
+
+    def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
+        route = scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        method = scope["method"]
+        metrics: Metrics = scope["app"].state.metrics
+        metrics.requests.labels(method, path, str(status)).inc()
+        metrics.latency.labels(method, path).observe(elapsed)
+        if self.log.isEnabledFor(logging.INFO):
+            self.log.info(
                 "%s %s %s",
-                request.method,
-                request.url.path,
+                method,
+                scope["path"],
                 status,
                 extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "route": path},
             )
-            request_id_var.reset(token)
-            client_var.reset(ctoken)
+
+
+def _request_id(scope: Scope) -> str:
+    """Return the caller's X-Request-ID (printable, at most 64 chars) or a fresh one."""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")[:64]
+            if text.isprintable() and text.strip():
+                return text
+            break
+    return uuid.uuid4().hex
 
 
 router = APIRouter(tags=["operations"])
