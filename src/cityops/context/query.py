@@ -14,6 +14,7 @@ from cityops.context.entities import LOCATION_IRI
 from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.jsonld import ActiveContext
 from cityops.context.models import ContextEntity
+from cityops.context.qlang_index import index_prefilter
 from cityops.core.policy import Principal, scope_filter
 from cityops.core.units.models import Unit
 
@@ -111,6 +112,9 @@ def _statement(
         stmt = stmt.where(or_(*[attrs_col[iri].isnot(None) for iri in query.attrs]))
     if query.q is not None:
         dialect = session.get_bind().dialect.name
+        narrowed = index_prefilter(session, query.q, ctx.expand, ContextEntity.pk)
+        if narrowed is not None:
+            stmt = stmt.where(narrowed)
         stmt = stmt.where(
             qlang_sql.compile_q(
                 query.q, attrs_col=ContextEntity.attrs, expand=ctx.expand, dialect=dialect
