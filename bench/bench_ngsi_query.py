@@ -31,6 +31,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from server import Server  # noqa: E402
 
+from cityops.context.value_index import value_rows  # noqa: E402
+
 TARGET_QPS = 1_000
 TARGET_P95_MS = 20.0
 TYPE = "ParkingSpot"
@@ -66,6 +68,17 @@ def load(server: Server, n: int) -> None:
         "INSERT INTO ctx_entities (tenant, entity_id, type, attrs, datasets, scopes, "
         "created_at, modified_at) VALUES ('', ?, ?, ?, 'null', 'null', ?, ?)",
         rows,
+    )
+    # the value index the API keeps on every write (cityops.context.value_index)
+    index = [
+        (r["entity_pk"], r["attr"], r["value_num"], r["value_text"])
+        for pk, text in db.execute("SELECT pk, attrs FROM ctx_entities")
+        for iri, attr in orjson.loads(text).items()
+        for r in value_rows(pk, iri, attr)
+    ]
+    db.executemany(
+        "INSERT INTO ctx_attr_values (entity_pk, attr, value_num, value_text) VALUES (?, ?, ?, ?)",
+        index,
     )
     db.commit()
     db.close()

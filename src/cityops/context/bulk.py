@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from cityops.context import history
+from cityops.context import history, value_index
 from cityops.context.entities import LOCATION_IRI, ParsedEntity, numeric_value, parse_datetime
 from cityops.context.errors import NgsiLdError, not_found
 from cityops.context.events import EntityChanged
@@ -90,6 +90,8 @@ def bulk_write(
     updates: list[dict[str, Any]] = []
     changed: list[tuple[str, str, dict[str, Any]]] = []  # (entity id, iri, instance)
     to_create: list[ParsedEntity] = []
+    indexed: list[tuple[int, str, Any]] = []  # (pk, iri, attribute) for the value index
+    replaced: list[int] = []
     for item in parsed:
         old = existing.get(item.entity_id)
         try:
@@ -107,11 +109,17 @@ def bulk_write(
             old["attrs"] = attrs
             applied = {i: a for i, a in item.attrs.items() if attrs.get(i) is a}
             changed.extend((item.entity_id, i, a) for i, a in applied.items())
+            if mode == "replace":
+                replaced.append(old["pk"])
+                indexed.extend((old["pk"], i, a) for i, a in attrs.items())
+            else:
+                indexed.extend((old["pk"], i, a) for i, a in applied.items())
             result.success.append(item.entity_id)
             result.events.append(_event(store, old, item, sorted(applied)))
         except NgsiLdError as err:
             result.errors.append((item.entity_id, err))
     _flush_updates(store, updates, existing)
+    value_index.reindex(store.session, indexed, whole=replaced)
     pks = {eid: row["pk"] for eid, row in existing.items()}
     for item in to_create:
         try:

@@ -85,24 +85,22 @@ class ContextAttributeInstance(Base):
 
 
 class ContextAttributeValue(Base):
-    """A searchable scalar of an entity's current attributes (kept by database triggers).
+    """A searchable scalar of an entity's current attributes (context/value_index.py).
 
     One row per number or string found in an attribute's value/object/vocab (array items
     included) or languageMap members, so `q` comparisons find candidates through an index
-    instead of reading every entity's JSON. Written ONLY by the triggers the migration
-    0012_ctx_attr_values creates on ctx_entities, so every write path keeps it current.
+    instead of reading every entity's JSON.
     """
 
     __tablename__ = "ctx_attr_values"
     __table_args__ = (
+        Index("ix_ctx_attr_values_entity", "entity_pk", "attr"),
         Index("ix_ctx_attr_values_num", "attr", "value_num"),
         Index("ix_ctx_attr_values_text", "attr", "value_text"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    entity_pk: Mapped[int] = mapped_column(
-        ForeignKey("ctx_entities.pk", ondelete="CASCADE"), index=True
-    )
+    entity_pk: Mapped[int] = mapped_column(ForeignKey("ctx_entities.pk", ondelete="CASCADE"))
     attr: Mapped[str] = mapped_column(String(512))  # expanded IRI
     value_num: Mapped[float | None] = mapped_column(Float)
     value_text: Mapped[str | None] = mapped_column(String(TEXT_PREFIX))

@@ -10,7 +10,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cityops.context import history
+from cityops.context import history, value_index
 from cityops.context.entities import LOCATION_IRI, ParsedEntity, iso
 from cityops.context.errors import NgsiLdError, not_found
 from cityops.context.events import EntityChanged
@@ -177,6 +177,7 @@ class EntityStore:
         self.check_write(row.unit_id, parsed.entity_id)
         self.session.add(row)
         self.session.flush()
+        value_index.reindex(self.session, _triples(row.pk, parsed.attrs), created=True)
         self._history(row, parsed.attrs, parsed.datasets)
         self._audit("entity.create", row, None)
         return self._event("create", row, sorted(set(parsed.attrs) | set(parsed.datasets)))
@@ -205,6 +206,7 @@ class EntityStore:
         row.modified_at = self.now
         self._place(row)
         self.check_write(row.unit_id, parsed.entity_id)
+        value_index.reindex(self.session, _triples(row.pk, parsed.attrs), whole=[row.pk])
         self._history(row, parsed.attrs, parsed.datasets)
         self._audit("entity.replace", row, before)
         return self._event("replace", row, sorted(set(parsed.attrs) | set(parsed.datasets)))
@@ -259,6 +261,7 @@ class EntityStore:
         if LOCATION_IRI in applied:
             self._place(row)
             self.check_write(row.unit_id, row.entity_id)
+        value_index.reindex(self.session, _triples(row.pk, applied))
         self._history(row, applied, applied_ds)
         result.events.append(self._event("update", row, sorted(set(applied) | set(applied_ds))))
 
@@ -292,6 +295,12 @@ class EntityStore:
             raise not_found(f"attribute {iri} not found in entity {row.entity_id}")
         row.attrs, row.datasets = attrs, datasets or None
         row.modified_at = self.now
+        if iri not in attrs:
+            value_index.reindex(self.session, [(row.pk, iri, None)])
         if iri == LOCATION_IRI:
             self._place(row)
         return self._event("update", row, [iri])
+
+
+def _triples(pk: int, attrs: dict[str, Any]) -> list[tuple[int, str, Any]]:
+    return [(pk, iri, attr) for iri, attr in attrs.items()]
