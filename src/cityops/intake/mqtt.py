@@ -49,6 +49,27 @@ LOG_EVERY_S = 10.0
 _OUTCOMES = {"Forbidden": "unauthorized", "InternalError": "error"}
 
 
+IDLE_GAP_S = 0.01
+
+
+@dataclass(frozen=True)
+class Message:
+    """A received message and what its acknowledgement needs."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    session: int
+
+    @classmethod
+    def of(cls, message: aiomqtt.Message, session: int) -> Message:
+        """Copy what the intake needs out of an aiomqtt message."""
+        payload = message.payload
+        raw = payload if isinstance(payload, bytes) else str(payload).encode()
+        return cls(str(message.topic), raw, message.mid, message.qos, session)
+
+
 class Unauthorized(Exception):
     """The message's key is unknown, revoked, expired or may not write."""
 
@@ -141,7 +162,9 @@ class MqttIntake:
         self.cfg = app.state.settings.mqtt
         self.ingestor = app.state.intake
         self.keys = KeyCache(app.state.db, self.cfg.key_cache_s)
-        self.queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(self.cfg.batch_size * 20)
+        self.queue: asyncio.Queue[Message] = asyncio.Queue(self.cfg.batch_size * 20)
+        self.session = 0  # counts connections: acks go only to the connection that delivered
+        self.paho: Any = None  # the live connection's paho client (acks), None while down
         self.connected = asyncio.Event()
         self._limiter = _LogLimiter()
         registry = app.state.metrics.registry
@@ -170,8 +193,14 @@ class MqttIntake:
         """Stay subscribed: connect, queue every message, reconnect with back-off."""
         delay = 0.5
         while True:
+            client = self._client()
+            # QoS 1 messages are acknowledged after their batch is committed, not on receipt:
+            # a crash before the commit leaves them with the broker, which delivers them again.
+            client._client.manual_ack_set(True)  # noqa: SLF001 (aiomqtt 2.5 has no option)
             try:
-                async with self._client() as client:
+                async with client:
+                    self.session += 1
+                    self.paho = client._client  # noqa: SLF001
                     for topic in topic_filters(self.cfg.topic_prefix):
                         await client.subscribe(topic, qos=1)
                     log.info("MQTT intake connected to %s:%s", self.cfg.host, self.cfg.port)
@@ -179,9 +208,7 @@ class MqttIntake:
                     self.up.set(1)
                     delay = 0.5
                     async for message in client.messages:
-                        payload = message.payload
-                        raw = payload if isinstance(payload, bytes) else str(payload).encode()
-                        await self.queue.put((str(message.topic), raw))
+                        await self.queue.put(Message.of(message, self.session))
             except aiomqtt.MqttError as err:
                 log.warning(
                     "MQTT broker connection failed or lost (%s); retry in %.1f s", err, delay
@@ -190,10 +217,14 @@ class MqttIntake:
                 log.exception("MQTT intake failed; retry in %.1f s", delay)
             self.connected.clear()
             self.up.set(0)
+            self.paho = None
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.cfg.reconnect_max_s)
 
-    async def _next_batch(self) -> list[tuple[str, bytes]]:
+    async def _next_batch(self) -> list[Message]:
+        """Up to batch_size messages: the batch closes at the window's end, or sooner when no
+        message came for IDLE_GAP_S (the broker holds back messages beyond its in-flight
+        limit until we acknowledge, so waiting out the whole window would only add delay)."""
         loop = asyncio.get_running_loop()
         batch = [await self.queue.get()]
         deadline = loop.time() + self.cfg.batch_window_ms / 1000
@@ -201,7 +232,7 @@ class MqttIntake:
             if not self.queue.empty():
                 batch.append(self.queue.get_nowait())
                 continue
-            remaining = deadline - loop.time()
+            remaining = min(deadline - loop.time(), IDLE_GAP_S)
             if remaining <= 0:
                 break
             try:
@@ -215,26 +246,49 @@ class MqttIntake:
         while True:
             await self.handle(await self._next_batch())
 
-    async def handle(self, batch: list[tuple[str, bytes]]) -> None:
-        """Write one batch in a worker thread, count the outcomes, publish the events."""
-        try:
-            result, tally = await run_in_threadpool(self.process, batch)
-        except Exception:
-            log.exception("MQTT batch of %d messages could not be written", len(batch))
-            self.messages.labels("error").inc(len(batch))
-            return
+    async def handle(self, batch: list[Message], retry: bool = True) -> None:
+        """Write one batch in a worker thread, acknowledge it, count it, publish the events.
+
+        If the database fails, the batch is tried again with back-off and not acknowledged
+        meanwhile (the broker keeps it); readings that are bad in themselves are not a
+        failure: they are counted and logged, and acknowledged so they are not resent.
+        """
+        delay = 0.5
+        while True:
+            try:
+                result, tally = await run_in_threadpool(self.process, batch)
+                break
+            except Exception:
+                log.exception("MQTT batch of %d messages could not be written", len(batch))
+                self.messages.labels("error").inc(len(batch))
+                if not retry:
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.cfg.reconnect_max_s)
+        self.ack(batch)
         for outcome, n in tally.items():
             self.messages.labels(outcome).inc(n)
         await self.ingestor.publish(result.events)
 
-    def process(self, batch: list[tuple[str, bytes]]) -> tuple[IngestResult, Tally[str]]:
+    def ack(self, batch: list[Message]) -> None:
+        """Acknowledge the batch's QoS 1 messages to the connection that delivered them (a
+        message of an older connection will be delivered again; storing it twice is a no-op)."""
+        paho = self.paho
+        if paho is None:
+            return
+        for message in batch:
+            if message.session == self.session and message.qos > 0:
+                paho.ack(message.mid, message.qos)
+
+    def process(self, batch: list[Message]) -> tuple[IngestResult, Tally[str]]:
         """Decode, authorize and write a batch; return the result and a tally per outcome."""
         outcomes: dict[int, str] = {}
         readings: list[Reading] = []
         problems: list[ReadingError] = []
-        for no, (topic, payload) in enumerate(batch):
+        for no, message in enumerate(batch):
+            topic = message.topic
             try:
-                found, bad = self.decode(no, topic, payload)
+                found, bad = self.decode(no, topic, message.payload)
             except Unauthorized as err:
                 outcomes[no] = "unauthorized"
                 self._limiter.warn(topic, "unauthorized", "%s on %s", err, topic)
@@ -251,7 +305,7 @@ class MqttIntake:
             outcome = _OUTCOMES.get(problem.error.kind, "invalid")
             if outcomes.get(no) != "unauthorized":
                 outcomes[no] = outcome
-            topic = batch[no][0]
+            topic = batch[no].topic
             self._limiter.warn(topic, outcome, "%s: %s", problem.entity_id, problem.error.detail)
         return result, Tally(outcomes.get(no, "ok") for no in range(len(batch)))
 
@@ -307,5 +361,5 @@ async def mqtt_intake(app: FastAPI) -> AsyncIterator[None]:
             with suppress(asyncio.CancelledError):
                 await task
         left = [intake.queue.get_nowait() for _ in range(intake.queue.qsize())]
-        if left:
-            await intake.handle(left)
+        if left:  # written now; not acknowledged (disconnected): the broker resends them
+            await intake.handle(left, retry=False)
