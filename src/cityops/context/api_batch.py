@@ -241,7 +241,7 @@ async def batch_query(request: Request, principal: NgsiPrincipal) -> Response:
     body, ctx = await http.read_body(request)
     if not isinstance(body, dict) or body.get("type", "Query") != "Query":
         raise bad_request("the body must be a Query object")
-    query = _query_from_body(request, body, ctx)
+    query = query_from_body(request, body, ctx)
     neg = http.negotiate(request)
     opts = render_options(request, ctx)
     tenant = http.tenant(request)
@@ -256,7 +256,7 @@ async def batch_query(request: Request, principal: NgsiPrincipal) -> Response:
     return http.respond(request, items, ctx, neg.media, headers=headers)
 
 
-def _query_from_body(request: Request, body: dict[str, Any], ctx: ActiveContext) -> EntityQuery:
+def query_from_body(request: Request, body: dict[str, Any], ctx: ActiveContext) -> EntityQuery:
     params: dict[str, Any] = dict(request.query_params)
     selectors = body.get("entities") or []
     if not isinstance(selectors, list):

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from cityops.context import http, temporal_write
 from cityops.context.api import run_store
+from cityops.context.api_batch import query_from_body
 from cityops.context.entities import parse_attribute
 from cityops.context.errors import bad_request
 from cityops.context.http import NgsiPrincipal
@@ -174,3 +175,34 @@ async def delete_temporal(request: Request, entity_id: str, principal: NgsiPrinc
     """Delete an entity and its whole history."""
     await run_store(request, principal, lambda s: s.delete(entity_id))
     return Response(status_code=204)
+
+
+@router.post("/entityOperations/query")
+async def query_temporal_batch(request: Request, principal: NgsiPrincipal) -> Response:
+    """Query temporal evolution with a Query body (entities, attrs, q, geoQ, temporalQ)."""
+    _read(principal)
+    body, ctx = await http.read_body(request)
+    if not isinstance(body, dict) or body.get("type", "Query") != "Query":
+        raise bad_request("the body must be a Query object")
+    temporal_q = body.get("temporalQ") or {}
+    if not isinstance(temporal_q, dict):
+        raise bad_request("temporalQ must be an object (timerel, timeAt, endTimeAt, lastN)")
+    query = query_from_body(request, body, ctx)
+    params: dict[str, Any] = dict(request.query_params)
+    for name in ("timerel", "timeAt", "endTimeAt", "timeproperty", "lastN"):
+        if temporal_q.get(name) is not None:
+            params[name] = str(temporal_q[name])
+    if body.get("attrs"):
+        params["attrs"] = ",".join(body["attrs"])
+    tq = parse_temporal(params, ctx)
+    settings, tenant = request.app.state.settings, http.tenant(request)
+
+    def job() -> tuple[Page, int | None]:
+        with request.app.state.db.session() as session:
+            rows, total = run_query(session, tenant, principal, query, ctx)
+            page = temporal_entities(session, rows, ctx, tq, settings.temporal.max_instances)
+            return page, total
+
+    page, total = await run_in_threadpool(job)
+    headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
+    return _answer(request, page, page.items, ctx, tq, **headers)
