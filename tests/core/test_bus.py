@@ -84,3 +84,35 @@ def test_two_event_types_cannot_share_a_name():
         @dataclass(frozen=True, kw_only=True)
         class Impostor(Event):
             name = "testing.report_closed"
+
+
+def test_a_handler_gets_events_in_publishing_order_and_a_slow_one_delays_only_itself():
+    async def scenario():
+        bus = InProcessBus()
+        slow, fast = [], []
+        release = asyncio.Event()
+
+        async def sluggish(event):
+            await release.wait()
+            slow.append(event.report_id)
+
+        async def quick(event):
+            await asyncio.sleep(0.001 * (5 - event.report_id))  # later events finish sooner
+            fast.append(event.report_id)
+
+        bus.subscribe(ReportClosed, sluggish)
+        bus.subscribe(ReportClosed, quick)
+        for n in range(5):
+            await bus.publish(ReportClosed(report_id=n))
+        for _ in range(200):  # the quick handler finishes while the slow one still waits
+            if len(fast) == 5:
+                break
+            await asyncio.sleep(0.005)
+        seen_while_blocked = (list(fast), list(slow))
+        release.set()
+        await bus.drain()
+        return seen_while_blocked, slow
+
+    (fast, slow_before), slow = asyncio.run(scenario())
+    assert fast == [0, 1, 2, 3, 4] and slow_before == []
+    assert slow == [0, 1, 2, 3, 4]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -57,6 +56,11 @@ def event_from_dict(payload: dict[str, Any]) -> Event:
     return cls(**kwargs)
 
 
+def registered_names() -> list[str]:
+    """List the names of every event type defined so far (what a live feed may carry)."""
+    return sorted(_EVENT_TYPES)
+
+
 class EventBus(Protocol):
     """What publishers and subscribers may rely on."""
 
@@ -80,52 +84,90 @@ def _matches(pattern: str, name: str) -> bool:
     return pattern.endswith(".*") and name.startswith(pattern[:-1])
 
 
+class _Subscription:
+    """One handler with its own queue and worker: events reach it in publishing order, and a
+    slow handler delays only itself."""
+
+    def __init__(self, key: str, handler: Handler) -> None:
+        self.key, self.handler = key, handler
+        self.queue: asyncio.Queue[Event] | None = None
+        self.worker: asyncio.Task[None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.pending = 0  # queued or being handled
+
+    def put(self, event: Event) -> None:
+        loop = asyncio.get_running_loop()
+        if self.queue is None or self.loop is not loop or self.worker is None or self.worker.done():
+            self.loop, self.queue, self.pending = loop, asyncio.Queue(), 0
+            self.worker = loop.create_task(self._work(self.queue))
+        self.pending += 1
+        self.queue.put_nowait(event)
+
+    async def _work(self, queue: asyncio.Queue[Event]) -> None:
+        while True:
+            event = await queue.get()
+            try:
+                result = self.handler(event)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                log.exception("bus handler %r failed on %s", self.handler, event.name)
+            finally:
+                self.pending -= 1
+                queue.task_done()
+
+    async def join(self) -> None:
+        if self.queue is not None and self.loop is asyncio.get_running_loop():
+            await self.queue.join()
+
+    def stop(self) -> None:
+        if self.worker is not None and not self.worker.done():
+            self.worker.cancel()
+
+
 class InProcessBus:
-    """The embedded bus: handlers run as tasks on the running event loop."""
+    """The embedded bus: each subscription has a queue drained by its own task.
+
+    Publishing only appends to queues (no task per event: a batch of 1,000 readings makes
+    1,000 events), so publishers never wait for handlers.
+    """
 
     def __init__(self) -> None:
-        self._subs: dict[str, list[Handler]] = defaultdict(list)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._subs: list[_Subscription] = []
         self._closed = False
 
     def subscribe(self, pattern: str | type[Event], handler: Handler) -> Unsubscribe:
         """Register a handler; the returned function removes it."""
-        key = _pattern(pattern)
-        self._subs[key].append(handler)
+        sub = _Subscription(_pattern(pattern), handler)
+        self._subs.append(sub)
 
         def unsubscribe() -> None:
-            handlers = self._subs.get(key, [])
-            if handler in handlers:
-                handlers.remove(handler)
+            if sub in self._subs:
+                self._subs.remove(sub)
+                sub.stop()
 
         return unsubscribe
 
     async def publish(self, event: Event) -> None:
-        """Schedule every matching handler; errors are logged, never raised to the publisher."""
+        """Queue the event for every matching handler; handler errors are logged, not raised."""
         if self._closed:
             return
-        for key, handlers in list(self._subs.items()):
-            if not _matches(key, event.name):
-                continue
-            for handler in list(handlers):
-                task = asyncio.ensure_future(self._run(handler, event))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-
-    async def _run(self, handler: Handler, event: Event) -> None:
-        try:
-            result = handler(event)
-            if asyncio.iscoroutine(result):
-                await result
-        except Exception:
-            log.exception("bus handler %r failed on %s", handler, event.name)
+        for sub in self._subs:
+            if _matches(sub.key, event.name):
+                sub.put(event)
 
     async def drain(self) -> None:
-        """Wait until every handler scheduled so far has finished (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until every event published so far has been handled (tests, shutdown)."""
+        for _ in range(100):  # handlers may publish further events: repeat until quiet
+            busy = [sub for sub in self._subs if sub.pending]
+            if not busy:
+                return
+            for sub in busy:
+                await sub.join()
 
     async def close(self) -> None:
-        """Stop accepting events and wait for handlers in flight."""
+        """Stop accepting events, let queued ones be handled, then stop the workers."""
         self._closed = True
         await self.drain()
+        for sub in self._subs:
+            sub.stop()
