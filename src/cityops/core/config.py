@@ -236,6 +236,167 @@ class FieldReportsSettings(BaseModel):
     public_submission: bool = Field(
         True, description="Let citizens submit reports without logging in."
     )
+    duplicate_radius_m: float = Field(
+        150.0, gt=0, le=5000, description="Radius in metres within which reports may be duplicates."
+    )
+    duplicate_window_h: float = Field(
+        72.0, gt=0, description="Hours apart within which reports may be duplicates."
+    )
+    submit_max: int = Field(
+        5, ge=1, description="Anonymous submissions one device may send per submit window."
+    )
+    submit_max_per_ip: int = Field(
+        20, ge=1, description="Anonymous submissions one IP address may send per submit window."
+    )
+    submit_window_minutes: float = Field(
+        10.0, gt=0, description="Minutes over which anonymous submissions are counted."
+    )
+    spam_threshold: int = Field(
+        50, ge=1, le=100, description="Spam score (0-100) at which a report is flagged."
+    )
+    banned_words: list[str] = Field(
+        default_factory=lambda: ["cá độ", "cờ bạc", "casino", "vay tiền nhanh", "xổ số online"],
+        description="Words that raise a report's spam score, as a JSON list (case-insensitive).",
+    )
+
+
+class PublicServicesSettings(BaseModel):
+    """Public services (dịch vụ công): one-stop dossiers, near-late window, the source poller."""
+
+    near_due_working_days: float = Field(
+        1.0,
+        ge=0,
+        description="A dossier in progress is near-late when due within this many working days.",
+    )
+    utc_offset_hours: float = Field(
+        7.0, ge=-12, le=14, description="Offset of local time from UTC (days and periods)."
+    )
+    check_interval_s: float = Field(
+        300.0, gt=0, description="Seconds between runs of the near-due / overdue check."
+    )
+    source_url: str | None = Field(
+        None,
+        description="URL of the one-stop system's dossier feed to poll (None: no polling).",
+    )
+    source_token: str | None = Field(
+        None, description="Bearer token sent to the dossier feed (None: none)."
+    )
+    poll_interval_s: float = Field(
+        900.0, gt=0, description="Seconds between two polls of the dossier feed."
+    )
+    source_timeout_s: float = Field(
+        30.0, gt=0, le=600, description="Timeout of one request to the dossier feed, in seconds."
+    )
+
+
+class WebSettings(BaseModel):
+    """The web UI and its live feed."""
+
+    live_buffer_size: int = Field(
+        1000, ge=10, le=100_000, description="Events kept for reconnecting clients to catch up."
+    )
+    live_queue_size: int = Field(
+        500, ge=10, le=100_000, description="Events queued per live client before it is dropped."
+    )
+    live_heartbeat_s: float = Field(
+        15.0, gt=0, le=300, description="Seconds between keep-alive comments on the live feed."
+    )
+    map_tile_url: str | None = Field(
+        None, description="Raster tile URL template ({z}/{x}/{y}); unset: boundaries only."
+    )
+    map_tile_attribution: str = Field("", description="Attribution shown with the map tiles.")
+
+
+class NotifySettings(BaseModel):
+    """Notifications: SMTP e-mail, webhooks, retries. Nothing is sent unless configured here."""
+
+    smtp_host: str | None = Field(
+        None, description="SMTP server that sends e-mail (None: no e-mail is sent)."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="TCP port of the SMTP server.")
+    smtp_user: str | None = Field(None, description="SMTP user name (None: no login).")
+    smtp_password: str | None = Field(None, description="SMTP password.")
+    smtp_from: str = Field(
+        "cityops@localhost", min_length=3, description="Sender address of notification e-mail."
+    )
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="Timeout of one SMTP conversation, in seconds."
+    )
+    webhook_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="Timeout of one webhook request, in seconds."
+    )
+    webhook_allowlist: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Host names or IP networks (JSON list) that webhooks may reach even though they "
+            "are internal (loopback, private, link-local); others are refused."
+        ),
+    )
+    max_attempts: int = Field(
+        5, ge=1, le=50, description="Attempts of one delivery before it becomes a dead letter."
+    )
+    backoff_s: float = Field(
+        30.0, ge=0, description="Wait before the first retry, doubled for each next one, in s."
+    )
+    backoff_max_s: float = Field(
+        3600.0, ge=0, description="Longest wait between two attempts, in seconds."
+    )
+    concurrency: int = Field(
+        8, ge=1, le=256, description="Deliveries being sent at the same time, at most."
+    )
+    worker_interval_s: float = Field(
+        5.0, gt=0, description="Seconds between two looks of the delivery worker for due work."
+    )
+    worker_enabled: bool = Field(
+        True, description="Run the delivery worker inside the server process."
+    )
+    base_url: str | None = Field(
+        None, description="Public URL of this instance, to make links in e-mail absolute."
+    )
+
+
+class CapSettings(BaseModel):
+    """The Common Alerting Protocol (CAP 1.2) feed of public alerts."""
+
+    sender: str = Field(
+        "ioc@cityops.invalid",
+        min_length=3,
+        description="CAP <sender>: the unique address of this alerting authority.",
+    )
+    sender_name_vi: str = Field(
+        "Trung tâm Giám sát, điều hành đô thị thông minh",
+        description="CAP <senderName> in Vietnamese.",
+    )
+    sender_name_en: str = Field(
+        "Intelligent Operations Center", description="CAP <senderName> in English."
+    )
+    exercise: bool = Field(
+        False,
+        description="Mark every message <status>Exercise</status> (demo, training) not Actual.",
+    )
+    circle_radius_km: float = Field(
+        2.0, gt=0, le=500, description="Radius of the CAP <circle> around a point alert, in km."
+    )
+    feed_size: int = Field(100, ge=1, le=1000, description="Most entries in the Atom feed.")
+
+
+class AlertsSettings(BaseModel):
+    """The alert rule engine: its queue, its sweep and escalation of unacknowledged alerts."""
+
+    sweep_interval_s: float = Field(
+        15.0, gt=0, le=3600, description="Seconds between sweeps (durations, absence, escalation)."
+    )
+    escalation_minutes: float = Field(
+        15.0, gt=0, description="Minutes an open critical alert may stay unacknowledged."
+    )
+    queue_size: int = Field(
+        100000, ge=100, description="Changes waiting for the engine, at most (then oldest dropped)."
+    )
+    batch_size: int = Field(
+        500, ge=1, le=10000, description="Changes the engine evaluates in one database transaction."
+    )
+    engine_enabled: bool = Field(True, description="Run the rule engine inside the server process.")
 
 
 class Settings(BaseSettings):
@@ -284,6 +445,18 @@ class Settings(BaseSettings):
     field_reports: FieldReportsSettings = Field(
         default_factory=FieldReportsSettings, description="See CITYOPS_FIELD_REPORTS__*."
     )
+    public_services: PublicServicesSettings = Field(
+        default_factory=PublicServicesSettings, description="See CITYOPS_PUBLIC_SERVICES__*."
+    )
+    notify: NotifySettings = Field(
+        default_factory=NotifySettings, description="See CITYOPS_NOTIFY__*."
+    )
+    cap: CapSettings = Field(default_factory=CapSettings, description="See CITYOPS_CAP__*.")
+    alerts: AlertsSettings = Field(
+        default_factory=AlertsSettings, description="See CITYOPS_ALERTS__*."
+    )
+
+    web: WebSettings = Field(default_factory=WebSettings, description="See CITYOPS_WEB__*.")
 
     @field_validator("database_url")
     @classmethod
