@@ -5,6 +5,7 @@
 #   make test    pytest on SQLite, pytest on PostgreSQL (throwaway cluster), benchmarks
 #   make lint    ruff check + ruff format --check
 #   make bench   every bench/bench_*.py (each prints JSON, exits non-zero under its target)
+#   make frontend  build the web UI (npm ci + vite) into src/cityops/web/static
 #   make clean   remove the virtualenv and caches (keeps var/, the instance's data)
 
 SHELL := /bin/bash
@@ -22,12 +23,12 @@ LINT_PATHS := src tests bench
 # PostgreSQL server + PostGIS for the PostgreSQL test run. PG_MAJOR follows the newest server
 # already installed (so PostGIS matches it), else 15 (Debian 12's PostgreSQL).
 PG_MAJOR ?= $(or $(lastword $(sort $(notdir $(patsubst %/bin/initdb,%,$(wildcard /usr/lib/postgresql/*/bin/initdb))))),15)
-SYSTEM_PACKAGES ?= postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 mosquitto
+SYSTEM_PACKAGES ?= postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 mosquitto chromium
 
-.PHONY: help setup system-packages run demo test test-sqlite test-postgresql bench lint clean
+.PHONY: help setup system-packages run demo test test-sqlite test-postgresql bench lint clean frontend
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# *//'
+	@sed -n '3,10p' Makefile | sed 's/^# *//'
 
 setup: system-packages $(STAMP)
 
@@ -61,13 +62,32 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+# The web UI (frontend/, Vite): `npm ci` when node_modules is missing or the lock changed,
+# `npm run build` (vue-tsc type check + vite) into src/cityops/web/static when sources changed.
+WEB_BUILD := src/cityops/web/static/index.html
+NPM_STAMP := frontend/node_modules/.cityops-installed
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+  $(wildcard frontend/*.html frontend/*.ts frontend/*.json)
+
+frontend: $(WEB_BUILD)
+
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null 2>&1 || \
+	  { echo "make frontend: Node.js 20.19+ and npm are needed to build the web UI"; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_BUILD): $(NPM_STAMP) $(FRONTEND_SOURCES)
+	cd frontend && npm run --silent build
+	@touch $@
+
 # The demo server, and the simulator feeding it once /readyz answers; Ctrl+C stops both.
-run: setup
+run: setup frontend
 	HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) scripts/run-demo.sh
 
 demo: run
 
-test: setup
+test: setup frontend
 	@start=$$SECONDS; $(MAKE) --no-print-directory test-sqlite; \
 	  echo "make test: SQLite suite took $$((SECONDS - start)) s"
 	@start=$$SECONDS; $(MAKE) --no-print-directory test-postgresql; \
@@ -97,4 +117,5 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist src/*.egg-info
+	rm -rf frontend/node_modules src/cityops/web/static test-artifacts
 	find src tests bench -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true

@@ -8,8 +8,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from cityops import __version__, intake
+from cityops import __version__, intake, web
 from cityops import context as context_hub
+from cityops.alerts import cap, incidents, notify
+from cityops.alerts import install as install_alerts
 from cityops.core.audit_routes import router as audit_router
 from cityops.core.auth import passwords
 from cityops.core.auth.people_routes import router as people_router
@@ -23,7 +25,6 @@ from cityops.core.modules_routes import router as modules_router
 from cityops.core.ops import install_ops, setup_logging
 from cityops.core.scheduler import run_jobs
 from cityops.core.units.routes import router as units_router
-from cityops.web import router as web_router
 
 log = logging.getLogger("cityops")
 
@@ -75,7 +76,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         units_router,
         audit_router,
         modules_router,
-        web_router,
     ):
         app.include_router(router)
     context_hub.install(app)
@@ -85,4 +85,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.lifespan_hooks.append(run_jobs)
     for router in registry.routers:
         app.include_router(router)
+    # before install_alerts: /api/alerts/{id}/promote and /publish-cap must win over its
+    # POST /api/alerts/{id}/{action}
+    notify.install(app)  # notifications: feed, preferences, webhooks, delivery worker
+    incidents.install(app)  # after the registry: adds its KPIs and events to it
+    cap.install(app)  # CAP 1.2 feed of public alerts
+    install_alerts(app)  # alert rules, the rule engine and the alert lifecycle
+    web.install(app)  # last: its fallback serves the client routes no API route took
     return app

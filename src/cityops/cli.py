@@ -6,7 +6,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from cityops.core.config import Environment, Settings, SettingsError, load_setti
 from cityops.core.db import Database
 from cityops.core.policy import Role, system_principal
 from cityops.intake import cli as intake_cli
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(help="CityOps: open intelligent operations center.", no_args_is_help=True)
 units_app = typer.Typer(help="Administrative units.", no_args_is_help=True)
@@ -93,6 +96,7 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Only migrate and seed.")] = False,
 ) -> None:
     """Migrate, load the demo province (Lâm Đồng) with users, and serve."""
+    from cityops.alerts.incidents.sop import seed_templates
     from cityops.core import demo as demo_data
     from cityops.core.modules import enabled_manifests
     from cityops.core.schema import migrate as run
@@ -103,10 +107,21 @@ def demo(
     run(db)
     with db.session() as session:
         created = demo_data.seed(session, system_principal(_actor()), enabled_manifests(settings))
+        _seed_alert_rules(session, settings)
+        seed_templates(session)  # SOP templates: flood, landslide, forest fire, air, traffic
     typer.echo("Demo data loaded." if created else "Demo data already present.")
     typer.echo(demo_data.login_help(f"http://{host}:{port}"))
     if not no_serve:
         _serve(settings, host, port)
+
+
+def _seed_alert_rules(session: Session, settings: Settings) -> None:
+    """Add the demo alert rules that are missing (flood levels, PM2.5, offline devices, ...)."""
+    from cityops.alerts.demo import seed_demo_rules
+    from cityops.context.jsonld import ContextResolver
+
+    cfg = settings.ngsi_ld
+    seed_demo_rules(session, ContextResolver(cfg.allow_remote_contexts, cfg.context_timeout_s))
 
 
 @app.command("create-user")

@@ -25,6 +25,7 @@ CORE_MODEL_MODULES = (
     "cityops.alerts.models",
     "cityops.alerts.incidents.models",
     "cityops.alerts.notify.models",
+    "cityops.alerts.cap.models",
 )
 
 

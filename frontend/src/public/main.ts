@@ -1,0 +1,8 @@
+// The citizen entry (public.html): small on purpose — no map or chart libraries up front.
+import { createApp } from 'vue'
+import { i18n } from '@/i18n'
+import PublicApp from '@/public/PublicApp.vue'
+import '@/styles/base.css'
+
+document.documentElement.lang = i18n.global.locale.value
+createApp(PublicApp).use(i18n).mount('#app')

@@ -1,0 +1,58 @@
+// MapLibre set-up shared by the citizen pages' maps; imported only by lazy chunks.
+import { Map as MapLibre, NavigationControl, setWorkerUrl, type StyleSpecification } from 'maplibre-gl'
+import 'maplibre-gl/dist/maplibre-gl.css'
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url'
+import { api } from '@/api/client'
+import type { UiConfig } from '@/api/types'
+
+setWorkerUrl(workerUrl)
+
+export interface PublicRequest {
+  service_request_id: string
+  service_name: string
+  status: 'open' | 'closed'
+  status_notes: string
+  description: string | null
+  address: string | null
+  lat: number | null
+  long: number | null
+  requested_datetime: string
+}
+
+/** Verified reports with a location, from the public Open311 list (no personal data). */
+export async function verifiedRequests(): Promise<PublicRequest[]> {
+  const all = await api<PublicRequest[]>('/open311/v2/requests.json')
+  // the Open311 view hides the description until an operator has verified the report
+  return all.filter((r) => r.description !== null && r.lat !== null && r.long !== null)
+}
+
+/** Create a map in `container`: the configured tiles if any, else a plain offline background. */
+export async function createMap(container: HTMLElement): Promise<MapLibre> {
+  const config = await api<UiConfig>('/api/ui/config').catch(() => null)
+  const style: StyleSpecification = {
+    version: 8,
+    sources: {},
+    layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#dbe4ee' } }],
+  }
+  if (config?.map.tile_url) {
+    style.sources.tiles = { type: 'raster', tiles: [config.map.tile_url], tileSize: 256, attribution: config.map.tile_attribution }
+    style.layers.push({ id: 'tiles', type: 'raster', source: 'tiles' })
+  }
+  const map = new MapLibre({ container, style, center: [108.0, 11.5], zoom: 7, attributionControl: { compact: true } })
+  map.addControl(new NavigationControl({ showCompass: false }), 'top-right')
+  return map
+}
+
+/** Fit the map around points ([lon, lat]). */
+export function fitTo(map: MapLibre, points: [number, number][]): void {
+  if (!points.length) return
+  const lons = points.map((p) => p[0])
+  const lats = points.map((p) => p[1])
+  map.fitBounds(
+    [
+      [Math.min(...lons), Math.min(...lats)],
+      [Math.max(...lons), Math.max(...lats)],
+    ],
+    { padding: 40, maxZoom: 14, duration: 0 },
+  )
+}
