@@ -31,7 +31,7 @@ async def run_store(request: Request, principal: Principal, work: Callable[[Enti
     tenant = http.tenant(request)
 
     def job() -> T:
-        with request.app.state.db.session() as session:
+        with request.app.state.db.session(immediate=True) as session:
             return work(EntityStore(session, tenant, principal))
 
     result = await run_in_threadpool(job)

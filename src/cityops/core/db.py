@@ -103,9 +103,18 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """Open a session that commits on success and rolls back on error."""
+    def session(self, *, immediate: bool = False) -> Iterator[Session]:
+        """Open a session that commits on success and rolls back on error.
+
+        `immediate`: on SQLite, take the write lock at once (BEGIN IMMEDIATE). A transaction
+        that reads and then writes otherwise fails at once with 'database is locked' when
+        another connection committed in between (busy_timeout does not cover that case);
+        with the lock taken first, concurrent writers wait their turn instead. For units of
+        work that read then write under concurrency (ingest batches, NGSI-LD writes).
+        """
         with self.sessionmaker() as session:
+            if immediate and self.dialect == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             try:
                 yield session
                 session.commit()

@@ -164,7 +164,7 @@ class Ingestor:
             return result
         events: list[EntityChanged] = []
         landed: list[Reading] = []
-        with self.db.session() as session:
+        with self.db.session(immediate=True) as session:
             groups: dict[tuple[str, Principal], list[Reading]] = {}
             for reading in readings:
                 groups.setdefault((reading.tenant, reading.principal), []).append(reading)
