@@ -149,6 +149,15 @@ class TemporalSettings(BaseModel):
         ge=0,
         description="Seconds a new instance waits before the job rolls it up (late commits).",
     )
+    partition_months_ahead: int = Field(
+        3,
+        ge=0,
+        le=120,
+        description=(
+            "PostgreSQL: monthly history partitions kept ready after the current month "
+            "(made at start-up and by the rollup job); readings beyond go to the DEFAULT one."
+        ),
+    )
 
 
 class MqttSettings(BaseModel):

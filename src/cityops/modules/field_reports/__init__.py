@@ -9,12 +9,24 @@ from cityops.core.modules import IntakeJob, ModuleContext, ModuleManifest, Widge
 
 def setup(ctx: ModuleContext) -> None:
     """Register the module's routes, KPIs, events and deadline job."""
-    from cityops.modules.field_reports import open311_routes, public_routes, routes
+    from cityops.modules.field_reports import (
+        moderation_routes,
+        open311_routes,
+        public_routes,
+        routes,
+    )
     from cityops.modules.field_reports.events import EVENT_TYPES
     from cityops.modules.field_reports.jobs import deadline_job
     from cityops.modules.field_reports.kpis import KPIS
 
-    for router in (routes.router, public_routes.router, open311_routes.router):
+    routers = (
+        routes.router,
+        moderation_routes.router,
+        public_routes.router,
+        moderation_routes.public,
+        open311_routes.router,
+    )
+    for router in routers:
         ctx.add_router(router)
     for kpi in KPIS:
         ctx.add_kpi(kpi)

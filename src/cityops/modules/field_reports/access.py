@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false
 
 from cityops.core.errors import Forbidden, NotFound
 from cityops.core.policy import Perm, Principal, Role, authorize, can, scope_filter
@@ -38,6 +40,15 @@ def read_filter(principal: Principal) -> ColumnElement[bool]:
             return false()
         return Report.agency_id == principal.agency_id
     return scope_filter(principal, Unit.path)
+
+
+def readable(query: Select[Any], principal: Principal) -> Select[Any]:
+    """Keep the reports the caller may read; join units only when the scope needs their paths."""
+    cond = read_filter(principal)
+    needs_path = principal.is_authenticated and principal.unit_path is not None
+    if needs_path and not is_agency_staff(principal):
+        query = query.join(Unit, Unit.id == Report.unit_id)
+    return query.where(cond)
 
 
 def check_read(principal: Principal, report: Report, path: str | None) -> None:

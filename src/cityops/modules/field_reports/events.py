@@ -24,6 +24,9 @@ class ReportCreated(Event):
     urgency: str
     source: str
     at: datetime
+    # where the report is (alert rules cluster reports by distance)
+    lat: float | None = None
+    lon: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

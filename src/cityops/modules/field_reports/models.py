@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cityops.core.db import Base, JSONType, UTCDateTime, utcnow
@@ -53,6 +53,14 @@ class Report(Base):
     """A citizen's field report and where it stands."""
 
     __tablename__ = "fr_reports"
+    __table_args__ = (
+        # the operator queue and duplicate search: category + status + time, newest first
+        Index("ix_fr_reports_category_status_created", "category_id", "status", "created_at"),
+        Index("ix_fr_reports_lat_lon", "lat", "lon"),
+        Index("ix_fr_reports_status_created", "status", "created_at", "due_at"),
+        Index("ix_fr_reports_unit_status_created", "unit_id", "status", "created_at"),
+        Index("ix_fr_reports_spam_flagged_created", "spam_flagged", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(32), unique=True, index=True)
@@ -73,7 +81,7 @@ class Report(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     media_url: Mapped[str | None] = mapped_column(String(500))
     open311_token: Mapped[str | None] = mapped_column(String(40), unique=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20))
     urgency: Mapped[str] = mapped_column(String(20), default="normal")
     agency_id: Mapped[int | None] = mapped_column(
         ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
@@ -97,10 +105,14 @@ class Report(Base):
     on_time: Mapped[bool | None] = mapped_column(Boolean)
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
-    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     # Deadline events already sent for the current assignment ("resolve.overdue", ...).
     alerts_sent: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Spam screening of anonymous submissions: 0-100, flagged at the configured threshold.
+    spam_score: Mapped[int] = mapped_column(Integer, default=0)
+    spam_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    device_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class StatusChange(Base):
@@ -156,3 +168,53 @@ class Photo(Base):
     size: Mapped[int] = mapped_column(Integer)
     uploaded_by: Mapped[str] = mapped_column(String(250))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Follower(Base):
+    """Someone who gets the notices of a report: a merged duplicate's reporter or a follower."""
+
+    __tablename__ = "fr_followers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("fr_reports.id", ondelete="CASCADE"), index=True
+    )
+    # the merged duplicate this follower came from (None: followed from the public page)
+    from_report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fr_reports.id", ondelete="SET NULL")
+    )
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(200))
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BlockedReporter(Base):
+    """A reporter an admin blocked (by phone, email or device id), with a reason and expiry."""
+
+    __tablename__ = "fr_blocked_reporters"
+    __table_args__ = (Index("ix_fr_blocked_reporters_kind_value", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(250))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SubmissionHit(Base):
+    """One anonymous public submission, counted by the per-client rate limit."""
+
+    __tablename__ = "fr_submission_hits"
+    __table_args__ = (
+        Index("ix_fr_submission_hits_ip_at", "ip", "at"),
+        Index("ix_fr_submission_hits_device_at", "device_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

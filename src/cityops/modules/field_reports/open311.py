@@ -157,9 +157,18 @@ def request_item(lookup: Lookup, rt: Runtime, report: Report, base: str) -> dict
     category, agency = lookup.category(report.category_id), lookup.agency(report.agency_id)
     moderated = report.status in MODERATED
     notes = STATUSES[report.status].label_vi
+    shown = report
+    main = session.get(Report, report.duplicate_of_id) if report.duplicate_of_id else None
+    if main is not None:  # a merged duplicate follows its main report
+        shown = main
+        notes = (
+            f"Trùng với phản ánh {main.tracking_code} ({STATUSES[main.status].label_vi}) / "
+            f"duplicate of {main.tracking_code} ({STATUSES[main.status].label_en})"
+        )
+    unit = lookup.unit(report.unit_id)
     return {
         "service_request_id": report.tracking_code,
-        "status": "closed" if report.status in FINISHED else "open",
+        "status": "closed" if shown.status in FINISHED else "open",
         "status_notes": notes,
         "service_name": category.name,
         "service_code": category.code,
@@ -169,11 +178,12 @@ def request_item(lookup: Lookup, rt: Runtime, report: Report, base: str) -> dict
         "requested_datetime": local_iso(rt, report.created_at),
         "updated_datetime": local_iso(rt, report.updated_at),
         "expected_datetime": local_iso(rt, report.due_at),
-        "address": report.address,
+        # unverified reports show the commune only, not the exact point
+        "address": report.address if moderated else (unit.name if unit else None),
         "address_id": None,
         "zipcode": None,
-        "lat": report.lat,
-        "long": report.lon,
+        "lat": report.lat if moderated else None,
+        "long": report.lon if moderated else None,
         "media_url": _media_url(session, report, base) if moderated else None,
     }
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from cityops.core.auth.service import resolve_token
+from cityops.core.deps import client_address
 from cityops.core.errors import CityOpsError, Unauthorized
 from cityops.core.policy import ANONYMOUS, Perm, Principal, can
 from cityops.modules.field_reports import open311 as o
@@ -24,6 +25,7 @@ from cityops.modules.field_reports import service
 from cityops.modules.field_reports.choices import Source
 from cityops.modules.field_reports.models import Report
 from cityops.modules.field_reports.runtime import Runtime, run, runtime
+from cityops.modules.field_reports.spam import Client
 from cityops.modules.field_reports.views import Lookup
 
 log = logging.getLogger("cityops.field_reports.open311")
@@ -144,7 +146,10 @@ async def create_request(request: Request, fmt: Fmt) -> Response:
         if not can(principal, Perm.data_write, check_unit=False):
             raise o.Open311Error(403, "api_key is missing or invalid")
         data = o.report_input(session, form)
-        report, _secret = service.create_report(session, rt, principal, data, Source.open311)
+        client = Client(client_address(request), (fields.get("device_id") or "")[:64] or None)
+        report, _secret = service.create_report(
+            session, rt, principal, data, Source.open311, client
+        )
         report.open311_token = o.new_token()
         notice = "Đã tiếp nhận; theo dõi bằng mã phản ánh / received; follow it by its id"
         return [
@@ -191,8 +196,8 @@ async def get_request(request: Request, code: str, fmt: Fmt) -> Response:
     """Read one service request."""
 
     def work(session: Session, rt: Runtime) -> list[dict[str, Any]]:
-        report = service.find_report(session, code)
-        if report is None or code.isdigit():
+        report = service.find_by_code(session, code)
+        if report is None:
             raise o.Open311Error(404, f"service_request_id {code} not found")
         return [o.request_item(Lookup(session), rt, report, _base(request))]
 

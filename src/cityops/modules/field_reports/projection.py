@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cityops.context.entities import iso, parse_entity
@@ -110,3 +111,12 @@ def project(session: Session, report: Report) -> None:
     parsed = parse_entity(_payload(session, report, category), issue_context())
     event = store.create(parsed) if row is None else store.replace(parsed, row)
     emit(session, event)
+
+
+def project_many(session: Session, ids: list[int]) -> None:
+    """Project many reports after a bulk load, reading them in chunks."""
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        for report in session.scalars(select(Report).where(Report.id.in_(chunk))):
+            project(session, report)
+        session.flush()

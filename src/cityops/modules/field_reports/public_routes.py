@@ -14,8 +14,10 @@ from cityops.modules.field_reports import categories, photos, service, views, wo
 from cityops.modules.field_reports import schemas as s
 from cityops.modules.field_reports.choices import FINISHED, MODERATED, SOURCES, STATUSES, URGENCIES
 from cityops.modules.field_reports.models import Report
+from cityops.modules.field_reports.moderation_schemas import PublicReportCreate
 from cityops.modules.field_reports.routes import receipt
 from cityops.modules.field_reports.runtime import Runtime, run, runtime
+from cityops.modules.field_reports.spam import client_of
 
 router = APIRouter(prefix="/api/field-reports", tags=["field_reports (citizens)"])
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
@@ -47,12 +49,17 @@ def public_categories(session: SessionDep) -> s.CategoryList:
 
 @router.post("/public/reports", status_code=201)
 async def submit(
-    request: Request, principal: PrincipalDep, data: s.ReportCreate
+    request: Request, principal: PrincipalDep, data: PublicReportCreate
 ) -> s.ReportReceipt:
     """Send a field report; keep the tracking code and the secret you get back."""
+    client, trap = client_of(request), bool(data.website)
+    fields = data.model_dump(exclude={"website"}, exclude_unset=True)
+    report_in = s.ReportCreate.model_validate(fields)
 
     def work(session: Session, rt: Runtime) -> s.ReportReceipt:
-        report, secret = service.create_report(session, rt, principal, data, "public")
+        report, secret = service.create_report(
+            session, rt, principal, report_in, "public", client, trap=trap
+        )
         return receipt(report, secret)
 
     return await run(request, work)
@@ -60,8 +67,8 @@ async def submit(
 
 @router.get("/public/reports/{code}")
 def follow(session: SessionDep, code: str) -> s.CitizenView:
-    """Follow a report by its tracking code (no personal data is shown)."""
-    report = service.find_report(session, code)
+    """Follow a report by its full tracking code (no personal data is shown)."""
+    report = service.find_by_code(session, code)
     if report is None:
         raise NotFound(f"No report {code}")
     return views.citizen_view(session, report)
@@ -122,7 +129,7 @@ def photo(
     session: SessionDep, rt: RuntimeDep, code: str, photo_id: int, thumb: bool = False
 ) -> Response:
     """Download a photo of a verified report (or its 320 px thumbnail)."""
-    report = service.find_report(session, code)
+    report = service.find_by_code(session, code)
     if report is None or report.status not in MODERATED:
         raise NotFound(f"No report {code} with public photos")
     data, content_type = photos.photo_bytes(session, rt, report, photo_id, thumb)

@@ -86,15 +86,17 @@ def list_reports(
     q: str | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    spam_flagged: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> s.ReportList:
-    """List the reports you may see, newest first (filters combine)."""
+    """List the reports you may see, newest first (filters combine; total stops at 10,000)."""
     f = service.ReportFilter(
-        status, category, agency, unit, urgency, overdue, q, created_from, created_to
+        status, category, agency, unit, urgency, overdue, q, created_from, created_to, spam_flagged
     )
     rows, total = service.list_reports(session, rt, principal, f, limit=limit, offset=offset)
     lookup = views.Lookup(session)
+    views.prefetch(lookup, rows)
     return s.ReportList(
         items=[views.report_public(lookup, rt, principal, r) for r in rows], total=total
     )

@@ -223,6 +223,8 @@ class ReportPublic(ReportBase):
     rating: int | None
     rating_comment: str | None
     reopen_count: int
+    spam_score: int = 0
+    spam_flagged: bool = False
     photos: list[PhotoPublic]
 
 
@@ -267,6 +269,11 @@ class CitizenView(BaseModel):
     comments: list[CommentPublic]
     history: list[StatusChangePublic]
     photos: list[PhotoPublic]
+    unit_name: str | None = Field(None, description="The commune (shown instead of the point)")
+    duplicate_of: str | None = Field(None, description="Main report of a merged duplicate")
+    main_status: str | None = Field(None, description="Status of the main report")
+    main_status_label_vi: str | None = None
+    main_status_label_en: str | None = None
 
 
 # --- actions -------------------------------------------------------------------------------

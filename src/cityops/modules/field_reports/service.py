@@ -6,6 +6,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from cityops.core.policy import Perm, Principal, authorize
 from cityops.core.units.locate import locate
 from cityops.core.units.models import Unit
 from cityops.core.units.service import unit_path
-from cityops.modules.field_reports import access
+from cityops.modules.field_reports import access, codes, spam
 from cityops.modules.field_reports.categories import check_attributes, get_category
 from cityops.modules.field_reports.choices import FINISHED, WITH_AGENCY, Source, Status, Urgency
 from cityops.modules.field_reports.events import ReportCreated, emit
@@ -25,6 +26,8 @@ from cityops.modules.field_reports.models import Comment, Report, StatusChange
 from cityops.modules.field_reports.runtime import Runtime
 from cityops.modules.field_reports.schemas import CommentCreate, ReportCreate, ReportUpdate
 from cityops.modules.field_reports.workflow import SNAPSHOT_EXCLUDE
+
+COUNT_CAP = 10_000
 
 
 class OutsideTerritory(CityOpsError):
@@ -67,9 +70,16 @@ def _check_submitter(session: Session, rt: Runtime, principal: Principal, unit_i
 
 
 def create_report(
-    session: Session, rt: Runtime, principal: Principal, data: ReportCreate, source: str
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    data: ReportCreate,
+    source: str,
+    client: spam.Client | None = None,
+    *,
+    trap: bool = False,
 ) -> tuple[Report, str]:
-    """Submit a report: locate it, check its answers, give it a tracking code and a secret."""
+    """Submit a report: locate it, check its answers and sender, give it a code and a secret."""
     try:
         category = get_category(session, data.category_code)
     except NotFound as err:
@@ -77,6 +87,10 @@ def create_report(
     answers = check_attributes(category, data.attributes)
     unit_id = place(session, rt, data.lat, data.lon)
     _check_submitter(session, rt, principal, unit_id)
+    score = 0
+    if source != Source.staff:
+        anonymous = not principal.is_authenticated
+        score = spam.screen(session, rt, data, client, anonymous=anonymous, trap=trap)
     secret = secrets.token_urlsafe(12)
     report = Report(
         tracking_code=f"tmp-{uuid.uuid4().hex[:24]}",
@@ -99,6 +113,9 @@ def create_report(
         created_at=rt.now,
         updated_at=rt.now,
         alerts_sent=[],
+        spam_score=score,
+        spam_flagged=score >= rt.fr.spam_threshold,
+        device_id=client.device_id if client else None,
     )
     session.add(report)
     session.flush()
@@ -108,9 +125,8 @@ def create_report(
 
 
 def tracking_code(rt: Runtime, report: Report) -> str:
-    """Return the tracking code of a report: PA-<local year>-<number>."""
-    year = report.created_at.astimezone(rt.calendar.tz).year
-    return f"PA-{year}-{report.id:06d}"
+    """Return a new tracking code: PA-<local year>-<number>-<random suffix>."""
+    return codes.make_code(report.created_at.astimezone(rt.calendar.tz).year, report.id)
 
 
 def _record_submission(
@@ -147,15 +163,23 @@ def _record_submission(
             urgency=report.urgency,
             source=report.source,
             at=rt.now,
+            lat=report.lat,
+            lon=report.lon,
         ),
     )
 
 
 def find_report(session: Session, ref: str) -> Report | None:
-    """Find a report by tracking code (or numeric id)."""
+    """Find a report by tracking code (or numeric id: staff only, see find_by_code)."""
     if ref.isdigit():
         return session.get(Report, int(ref))
-    return session.scalar(select(Report).where(Report.tracking_code == ref.upper()))
+    return find_by_code(session, ref)
+
+
+def find_by_code(session: Session, code: str) -> Report | None:
+    """Find a report by its full tracking code only (public views: codes cannot be guessed)."""
+    wanted = codes.normalise(code)
+    return session.scalar(select(Report).where(Report.tracking_code == wanted))
 
 
 def get_report(session: Session, principal: Principal, ref: str) -> Report:
@@ -170,7 +194,7 @@ def get_report(session: Session, principal: Principal, ref: str) -> Report:
 
 def report_by_secret(session: Session, code: str, secret: str) -> Report:
     """Fetch a report by tracking code and the secret its reporter got (404 if either is wrong)."""
-    report = find_report(session, code)
+    report = find_by_code(session, code)
     if report is None or report.secret_hash is None or report.secret_hash != digest(secret):
         raise NotFound("No report with this tracking code and secret", code="not_found")
     return report
@@ -189,25 +213,31 @@ class ReportFilter:
     q: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    spam_flagged: bool | None = None
+
+
+def _category_id(code: str) -> Any:
+    """Return SQL for a category's id (an equality lets the database use its indexes)."""
+    from cityops.modules.field_reports.models import Category
+
+    return select(Category.id).where(Category.code == code).scalar_subquery()
 
 
 def _filtered(query: Select, f: ReportFilter, now: datetime) -> Select:  # type: ignore[type-arg]
     from cityops.core.auth.models import Agency
-    from cityops.modules.field_reports.models import Category
 
     if f.status:
         query = query.where(Report.status.in_(f.status))
     if f.category_code:
-        query = query.where(
-            Report.category_id.in_(select(Category.id).where(Category.code == f.category_code))
-        )
+        query = query.where(Report.category_id == _category_id(f.category_code))
     if f.agency_code:
         query = query.where(
             Report.agency_id.in_(select(Agency.id).where(Agency.code == f.agency_code))
         )
     if f.unit_code:
         path = select(Unit.path).where(Unit.code == f.unit_code).scalar_subquery()
-        query = query.where(Unit.path.startswith(path))
+        within = select(Unit.id).where(Unit.path.startswith(path))
+        query = query.where(Report.unit_id.in_(within))  # uses (unit_id, status, created_at)
     if f.urgency:
         query = query.where(Report.urgency == f.urgency)
     if f.overdue is not None:
@@ -226,6 +256,8 @@ def _filtered(query: Select, f: ReportFilter, now: datetime) -> Select:  # type:
         query = query.where(Report.created_at >= f.created_from)
     if f.created_to:
         query = query.where(Report.created_at < f.created_to)
+    if f.spam_flagged is not None:
+        query = query.where(Report.spam_flagged == f.spam_flagged)
     return query
 
 
@@ -240,14 +272,12 @@ def list_reports(
 ) -> tuple[list[Report], int]:
     """List the reports the caller may read, newest first, with the total count."""
     authorize(principal, Perm.data_read, check_unit=False, hide=False)
-    query = (
-        select(Report).join(Unit, Unit.id == Report.unit_id).where(access.read_filter(principal))
-    )
-    query = _filtered(query, f, rt.now)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit).offset(offset)
-    )
+    query = _filtered(access.readable(select(Report), principal), f, rt.now)
+    # count at most COUNT_CAP matches: an exact count over a million rows costs seconds
+    newest = query.order_by(Report.created_at.desc(), Report.id.desc())
+    capped = newest.with_only_columns(Report.id).limit(COUNT_CAP)  # same plan as the page
+    total = session.scalar(select(func.count()).select_from(capped.subquery())) or 0
+    rows = session.scalars(newest.limit(limit).offset(offset))
     return list(rows), total
 
 

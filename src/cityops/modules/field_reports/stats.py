@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from cityops.core.policy import Perm, Principal, authorize
-from cityops.core.units.models import Unit
-from cityops.modules.field_reports.access import read_filter
+from cityops.modules.field_reports.access import readable
 from cityops.modules.field_reports.choices import WITH_AGENCY
 from cityops.modules.field_reports.models import Report
 from cityops.modules.field_reports.runtime import Runtime
@@ -82,13 +81,6 @@ class _Tally:
         )
 
 
-def _key(row: Any, by: GroupBy, at: datetime, rt: Runtime) -> str:
-    if by == "month":
-        return at.astimezone(rt.calendar.tz).strftime("%Y-%m")
-    value = {"category": row.category_id, "agency": row.agency_id, "unit": row.unit_id}[by]
-    return "" if value is None else str(value)
-
-
 def _label(lookup: Lookup, by: GroupBy, key: str) -> str:
     if by == "month" or not key:
         return key or "(chưa giao / unassigned)"
@@ -96,51 +88,62 @@ def _label(lookup: Lookup, by: GroupBy, key: str) -> str:
     return item.name if item is not None else key
 
 
-def _received(tally: _Tally, row: Any, now: datetime) -> None:
-    tally.received += 1
-    if row.status in WITH_AGENCY and row.due_at is not None and row.due_at < now:
-        tally.overdue += 1
+def _month(session: Session, rt: Runtime, column: Any) -> Any:
+    """SQL for the local month (YYYY-MM) of a timestamp column, on SQLite and PostgreSQL."""
+    hours = rt.fr.utc_offset_hours
+    if session.get_bind().dialect.name == "postgresql":
+        shifted = func.timezone("UTC", column) + func.make_interval(0, 0, 0, 0, 0, 0, hours * 3600)
+        return func.to_char(shifted, "YYYY-MM")
+    return func.strftime("%Y-%m", column, f"{hours:+g} hours")
 
 
-def _processed(tally: _Tally, row: Any, _now: datetime) -> None:
-    tally.processed += 1
-    tally.on_time += 1 if row.on_time else 0
-    if row.handling_hours is not None:
-        tally.hours += row.handling_hours
-        tally.timed += 1
+def _group(session: Session, rt: Runtime, by: GroupBy, column: Any) -> Any:
+    if by == "month":
+        return _month(session, rt, column)
+    return {"category": Report.category_id, "agency": Report.agency_id, "unit": Report.unit_id}[by]
 
 
-def _rated(tally: _Tally, row: Any, _now: datetime) -> None:
-    tally.ratings += 1
-    tally.rating_sum += row.rating
-    tally.satisfied += 1 if row.rating >= SATISFIED else 0
+def _sum(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
 
 
-# each figure is counted at the time it happened (and filed under that month)
-FIGURES = (("created_at", _received), ("resolved_at", _processed), ("rated_at", _rated))
+def _figures(
+    session: Session, rt: Runtime, principal: Principal, by: GroupBy, start: datetime, end: datetime
+) -> dict[str, _Tally]:
+    """Count each figure in SQL, grouped, at the time it happened (filed under that month)."""
+    late = Report.status.in_(list(WITH_AGENCY)) & (Report.due_at < rt.now)
+    queries = (
+        (Report.created_at, (func.count(), _sum(late)), ("received", "overdue")),
+        (
+            Report.resolved_at,
+            (func.count(), _sum(Report.on_time.is_(True)), func.sum(Report.handling_hours),
+             func.count(Report.handling_hours)),
+            ("processed", "on_time", "hours", "timed"),
+        ),
+        (
+            Report.rated_at,
+            (func.count(Report.rating), func.sum(Report.rating), _sum(Report.rating >= SATISFIED)),
+            ("ratings", "rating_sum", "satisfied"),
+        ),
+    )  # fmt: skip
+    groups: dict[str, _Tally] = {}
+    for column, figures, names in queries:
+        key = _group(session, rt, by, column)
+        query = readable(select(key, *figures), principal)
+        query = query.where(column >= start, column < end).group_by(key)
+        for value, *counts in session.execute(query):
+            tally = groups.setdefault("" if value is None else str(value), _Tally())
+            for name, count in zip(names, counts, strict=True):
+                setattr(tally, name, getattr(tally, name) + (count or 0))
+    return groups
 
 
-def _rows(session: Session, principal: Principal, start: datetime, end: datetime) -> list[Any]:
-    cols = (
-        Report.category_id,
-        Report.agency_id,
-        Report.unit_id,
-        Report.status,
-        Report.created_at,
-        Report.resolved_at,
-        Report.due_at,
-        Report.on_time,
-        Report.handling_hours,
-        Report.rating,
-        Report.rated_at,
-    )
-    in_period = [c.between(start, end) for c in (Report.created_at, Report.resolved_at)]
-    query = (
-        select(*cols)
-        .join(Unit, Unit.id == Report.unit_id)
-        .where(read_filter(principal), or_(*in_period, Report.rated_at.between(start, end)))
-    )
-    return list(session.execute(query))
+def _total(groups: dict[str, _Tally]) -> _Tally:
+    total = _Tally()
+    for tally in groups.values():
+        for name in total.__dataclass_fields__:
+            setattr(total, name, getattr(total, name) + getattr(tally, name))
+    return total
 
 
 def compute(
@@ -155,14 +158,8 @@ def compute(
     authorize(principal, Perm.data_read, check_unit=False, hide=False)
     end = end or rt.now
     start = start or end - timedelta(days=90)
-    total, groups = _Tally(), {}
-    for row in _rows(session, principal, start, end):
-        for field, add in FIGURES:
-            at = getattr(row, field)
-            if at is None or not start <= at < end or (field == "rated_at" and row.rating is None):
-                continue
-            add(total, row, rt.now)
-            add(groups.setdefault(_key(row, by, at, rt), _Tally()), row, rt.now)
+    groups = _figures(session, rt, principal, by, start, end)
+    total = _total(groups)
     lookup = Lookup(session)
     rows = [tally.row(key, _label(lookup, by, key)) for key, tally in sorted(groups.items())]
     rows = [r for r in rows if r.received or r.processed or r.ratings]

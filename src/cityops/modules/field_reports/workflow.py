@@ -12,7 +12,7 @@ from cityops.core.auth.models import Agency
 from cityops.core.errors import Conflict, InvalidInput
 from cityops.core.policy import Principal
 from cityops.core.units.service import unit_path
-from cityops.modules.field_reports import sla
+from cityops.modules.field_reports import duplicates, sla
 from cityops.modules.field_reports.access import check_handler, check_operator
 from cityops.modules.field_reports.choices import STATUSES, Status
 from cityops.modules.field_reports.events import StatusChanged, emit
@@ -170,10 +170,13 @@ def reject(
     check_transition(report, status, f"mark_{status}")
     changes: dict[str, Any] = {"closed_at": rt.now}
     if status == S.duplicate:
-        if duplicate_of is None or duplicate_of.id == report.id:
-            raise InvalidInput("Name the original report (duplicate_of)", code="duplicate_of")
+        if duplicate_of is None:
+            raise InvalidInput("Name the main report (duplicate_of)", code="duplicate_of")
+        duplicates.check_mergeable(report, duplicate_of)
         changes["duplicate_of_id"] = duplicate_of.id
     move(session, rt, principal, report, status, f"mark_{status}", reason, changes)
+    if status == S.duplicate and duplicate_of is not None:
+        duplicates.record_merge(session, rt, principal, report, duplicate_of)
 
 
 def _assign(

@@ -1,0 +1,265 @@
+"""Benchmark: field reports with many reports stored — operator queue, yearly statistics,
+submissions with a 1 MB photo — each paired with a baseline measured in the same run.
+
+Builds a SQLite database with the demo province (units, agencies, categories) and N reports
+bulk-inserted straight into it (spread over the last four years, as a national deployment
+would hold: ~700 a day), cached under /tmp by version and N so reruns are quick, then starts
+a real `cityops serve` on a copy and measures over HTTP:
+
+- queue: `GET /api/field-reports/reports` with the operator's filters (status, category,
+  overdue, unit, spam flag), 50 a page, p95 (target <= 100 ms); baseline `GET /healthz` on
+  the same server;
+- stats: `GET /api/field-reports/stats` for the last year by category and by month, p95
+  (target <= 200 ms); baseline `GET /healthz`;
+- submit: a report plus one 1 MB JPEG (made with Pillow) from 8 concurrent clients,
+  submissions/s (target >= 100/s); baseline: the same reports without a photo.
+
+Prints one JSON line. Default N = 100,000 (under a minute); `--reports 1000000` for the full
+figure. Exits non-zero when under target only with --enforce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import shutil
+import sqlite3
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server import Server  # noqa: E402
+
+VERSION = 4
+TARGET_QUEUE_P95_MS = 100.0
+TARGET_STATS_P95_MS = 200.0
+TARGET_SUBMIT_PER_S = 100.0
+YEARS = 4
+NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+FMT = "%Y-%m-%d %H:%M:%S.%f"
+POINT = (10.933, 108.100)  # Phan Thiết
+# deadline events already sent (as the live deadline check would have done over the years)
+ALERTED = '["accept.near_due", "accept.overdue", "resolve.near_due", "resolve.overdue"]'
+
+
+def _base_db(path: Path) -> None:
+    """Migrate a fresh database and load the demo province and categories (no reports)."""
+    from cityops.core import demo
+    from cityops.core.db import Database
+    from cityops.core.policy import system_principal
+    from cityops.core.schema import import_all_models, migrate
+    from cityops.modules.field_reports.seed import seed_categories
+
+    db = Database(f"sqlite:///{path}")
+    migrate(db)
+    import_all_models()
+    with db.session() as s:
+        demo.seed(s, system_principal("bench"), {})
+        seed_categories(s)
+    db.dispose()
+
+
+def _report_rows(db: sqlite3.Connection, n: int) -> list[tuple[object, ...]]:
+    """Make n report rows over the last YEARS years: old ones finished, recent ones open."""
+    cats = [r[0] for r in db.execute("SELECT id FROM fr_categories")]
+    agencies = [r[0] for r in db.execute("SELECT id FROM agencies")] or [None]
+    units = [r[0] for r in db.execute("SELECT id FROM units WHERE path LIKE '%/%/%'")]
+    units = units or [r[0] for r in db.execute("SELECT id FROM units")]
+    rng, span, rows = random.Random(7), YEARS * 365 * 86400, []
+    for i in range(1, n + 1):
+        created = NOW - timedelta(seconds=span * (1 - i / n) + rng.random() * 60)
+        age = (NOW - created).days
+        if age > 30:
+            status = rng.choices(
+                ["closed", "in_progress", "invalid", "spam", "duplicate"],
+                [91, 3, 3, 1.5, 1.5],
+            )[0]
+        else:
+            status = rng.choice(["received", "verified", "assigned", "accepted", "in_progress"])
+        handled = status in ("closed", "resolved")
+        resolved = created + timedelta(hours=rng.uniform(4, 120)) if handled else None
+        with_agency = status not in ("received", "verified", "invalid", "spam", "duplicate")
+        due = created + timedelta(hours=rng.uniform(24, 96)) if with_agency else None
+        rating = rng.choice([None, 3, 4, 5, 5, 2]) if status == "closed" else None
+        rows.append(
+            (
+                i,
+                f"PA-{created.year}-{i:06d}-BNCH",
+                rng.choice(cats),
+                f"Phản ánh số {i}: ổ gà, rác, ngập trên đường số {i % 500}",
+                POINT[0] + rng.uniform(-0.3, 0.3),
+                POINT[1] + rng.uniform(-0.3, 0.3),
+                rng.choice(units),
+                "public",
+                "{}",
+                status,
+                "normal",
+                rng.choice(agencies) if with_agency else None,
+                created.strftime(FMT),
+                created.strftime(FMT),
+                resolved.strftime(FMT) if resolved else None,
+                due.strftime(FMT) if due else None,
+                round(rng.uniform(2, 60), 2) if handled else None,
+                (resolved <= due if due else True) if resolved else None,
+                rating,
+                resolved.strftime(FMT) if rating and resolved else None,
+                ALERTED if with_agency else "[]",
+            )
+        )
+    return rows
+
+
+def build(n: int) -> tuple[Path, float]:
+    """Return the cached database with n reports (building it first if needed) and build time."""
+    path = Path(f"/tmp/cityops-bench-field-reports-v{VERSION}-{n}.db")
+    if path.exists():
+        return path, 0.0
+    began = time.perf_counter()
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    _base_db(tmp)
+    db = sqlite3.connect(tmp)
+    db.executemany(
+        "INSERT INTO fr_reports (id, tracking_code, category_id, description, lat, lon, "
+        "unit_id, source, attributes, status, urgency, agency_id, created_at, updated_at, "
+        "resolved_at, due_at, handling_hours, on_time, rating, rated_at, anonymous, "
+        "alerts_sent, reopen_count, spam_score, spam_flagged) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, 0)",
+        _report_rows(db, n),
+    )
+    db.commit()
+    db.execute("ANALYZE")
+    db.close()
+    tmp.rename(path)
+    return path, time.perf_counter() - began
+
+
+def p95(samples: list[float]) -> float:
+    """Return the 95th percentile of durations in seconds, in milliseconds."""
+    ordered = sorted(samples)
+    return round(ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000, 2)
+
+
+def timed(client: httpx.Client, urls: list[str], rounds: int) -> float:
+    """Run each URL `rounds` times (after one warm-up) and return the p95 in ms."""
+    for url in urls:
+        client.get(url).raise_for_status()
+    samples = []
+    for _ in range(rounds):
+        for url in urls:
+            t0 = time.perf_counter()
+            client.get(url).raise_for_status()
+            samples.append(time.perf_counter() - t0)
+    return p95(samples)
+
+
+def jpeg(size: int = 1_000_000) -> bytes:
+    """Make a real JPEG of about `size` bytes (noise compresses badly, so it stays big)."""
+    from PIL import Image
+
+    side, rng = 900, random.Random(3)
+    while True:
+        image = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=85)
+        if out.tell() >= size:
+            return out.getvalue()
+        side += 100
+
+
+def submit_rate(server: Server, count: int, photo: bytes | None) -> float:
+    """Send `count` reports (each with the photo, if any) from 8 clients; return per second."""
+    body = {
+        "category_code": "PA-DUONG",
+        "description": "Ổ gà lớn giữa đường, xe máy đi qua rất nguy hiểm",
+        "lat": POINT[0],
+        "lon": POINT[1],
+        "attributes": {"SIZE": "large"},
+    }
+    headers = {"X-API-Key": server.key}
+
+    def one(_: int) -> None:
+        with httpx.Client(base_url=server.base, headers=headers, timeout=60) as c:
+            r = c.post("/api/field-reports/public/reports", json=body)
+            r.raise_for_status()
+            if photo is not None:
+                code, secret = r.json()["tracking_code"], r.json()["secret"]
+                files = {"file": ("photo.jpg", photo, "image/jpeg")}
+                url = f"/api/field-reports/public/reports/{code}/photos"
+                c.post(url, data={"secret": secret}, files=files).raise_for_status()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(8)))  # warm-up
+        began = time.perf_counter()
+        list(pool.map(one, range(count)))
+        return round(count / (time.perf_counter() - began), 1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--enforce", action="store_true")
+    args = parser.parse_args()
+    cached, build_s = build(args.reports)
+    server = Server()
+    shutil.copy(cached, server.url.removeprefix("sqlite:///"))
+    server.start()
+    try:
+        result = measure(server, args)
+    finally:
+        server.stop()
+    result |= {"reports": args.reports, "build_s": round(build_s, 1), "cached": build_s == 0}
+    ok = (
+        result["queue_p95_ms"] <= TARGET_QUEUE_P95_MS
+        and result["stats_p95_ms"] <= TARGET_STATS_P95_MS
+        and result["submit_photo_per_s"] >= TARGET_SUBMIT_PER_S
+    )
+    result["meets_targets"] = ok
+    print(json.dumps(result))
+    return 1 if args.enforce and not ok else 0
+
+
+def measure(server: Server, args: argparse.Namespace) -> dict[str, object]:
+    """Measure the queue, statistics and submissions, with their baselines."""
+    api = "/api/field-reports"
+    year_ago = (NOW - timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+    queue = [
+        f"{api}/reports?status=received",
+        f"{api}/reports?status=assigned&status=accepted&status=in_progress&overdue=true",
+        f"{api}/reports?category=PA-RAC&status=closed",
+        f"{api}/reports?unit=22924&status=closed&limit=20",
+        f"{api}/reports?spam_flagged=true",
+    ]
+    stats = [f"{api}/stats?by={by}&start={year_ago}&end={end}" for by in ("category", "month")]
+    with httpx.Client(base_url=server.base, headers={"X-API-Key": server.key}, timeout=120) as c:
+        health = timed(c, ["/healthz"], args.rounds * 5)
+        queue_p95 = timed(c, queue, args.rounds)
+        stats_p95 = timed(c, stats, max(5, args.rounds // 2))
+    plain = submit_rate(server, args.submissions, None)
+    with_photo = submit_rate(server, args.submissions, jpeg())
+    return {
+        "queue_p95_ms": queue_p95,
+        "stats_p95_ms": stats_p95,
+        "healthz_p95_ms": health,
+        "submit_photo_per_s": with_photo,
+        "submit_plain_per_s": plain,
+        "targets": {
+            "queue_p95_ms": TARGET_QUEUE_P95_MS,
+            "stats_p95_ms": TARGET_STATS_P95_MS,
+            "submit_photo_per_s": TARGET_SUBMIT_PER_S,
+        },
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
