@@ -267,6 +267,13 @@ class FieldReportsSettings(BaseModel):
         default_factory=lambda: ["cá độ", "cờ bạc", "casino", "vay tiền nhanh", "xổ số online"],
         description="Words that raise a report's spam score, as a JSON list (case-insensitive).",
     )
+    notice_webhook: str | None = Field(
+        None,
+        description=(
+            "Name of the webhook target (an SMS/Zalo gateway) that carries status notices to "
+            "reporters' phones (None: e-mail only)."
+        ),
+    )
 
 
 class PublicServicesSettings(BaseModel):

@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 from prometheus_client import Counter
 
-from cityops.alerts.notify.dispatch import Outcome, notify
+from cityops.alerts.notify.dispatch import Contact, Outcome, notify, notify_contacts
 
-__all__ = ["Outcome", "install", "notify"]
+__all__ = ["Contact", "Outcome", "install", "notify", "notify_contacts"]
 
 
 def install(app: FastAPI) -> None:

@@ -274,3 +274,77 @@ def _record(session: Session, msg: Message, outcome: Outcome) -> None:
         },
         unit_id=msg.unit_id,
     )
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Someone who is not a user (a citizen reporter): an e-mail address and/or a phone."""
+
+    email: str | None = None
+    phone: str | None = None
+
+
+def notify_contacts(
+    session: Session,
+    cfg: NotifySettings,
+    contacts: list[Contact],
+    *,
+    topic: str,
+    subject: str,
+    body: str,
+    link: str | None = None,
+    phone_webhook: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Queue a notice to people outside the user list: e-mail when SMTP is configured, and
+    their phone through the named webhook target (an SMS/Zalo gateway) when there is one.
+    Returns how many deliveries were queued (0 when nothing is configured)."""
+    now = now or utcnow()
+    target = None
+    if phone_webhook:
+        target = session.scalar(
+            select(WebhookTarget.id).where(
+                WebhookTarget.name == phone_webhook, WebhookTarget.is_active
+            )
+        )
+    rows: list[dict[str, Any]] = []
+    for address, channel, webhook_id in _contact_routes(contacts, bool(cfg.smtp_host), target):
+        rows.append(
+            {
+                "channel": channel,
+                "user_id": None,
+                "webhook_id": webhook_id,
+                "recipient": address,
+                "topic": topic,
+                "severity": None,
+                "unit_id": None,
+                "language": "vi",
+                "subject": subject[:300],
+                "body": body,
+                "link": link,
+                "status": DeliveryStatus.pending.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    if rows:
+        session.execute(insert(Delivery.__table__), rows)
+        session.info[WAKE_KEY] = True
+    return len(rows)
+
+
+def _contact_routes(
+    contacts: list[Contact], smtp: bool, webhook_id: int | None
+) -> list[tuple[str, str, int | None]]:
+    """(address, channel, webhook id) for each contact, each address once."""
+    seen: set[str] = set()
+    out: list[tuple[str, str, int | None]] = []
+    for contact in contacts:
+        if smtp and contact.email and contact.email.lower() not in seen:
+            seen.add(contact.email.lower())
+            out.append((contact.email, Channel.email.value, None))
+        if webhook_id is not None and contact.phone and contact.phone not in seen:
+            seen.add(contact.phone)
+            out.append((contact.phone, Channel.webhook.value, webhook_id))
+    return out

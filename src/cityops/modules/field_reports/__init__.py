@@ -15,9 +15,10 @@ def setup(ctx: ModuleContext) -> None:
         public_routes,
         routes,
     )
-    from cityops.modules.field_reports.events import EVENT_TYPES
+    from cityops.modules.field_reports.events import EVENT_TYPES, StatusChanged
     from cityops.modules.field_reports.jobs import deadline_job
     from cityops.modules.field_reports.kpis import KPIS
+    from cityops.modules.field_reports.notices import notice_handler
 
     routers = (
         routes.router,
@@ -32,6 +33,7 @@ def setup(ctx: ModuleContext) -> None:
         ctx.add_kpi(kpi)
     for event_type in EVENT_TYPES:
         ctx.add_event(event_type)
+    ctx.bus.subscribe(StatusChanged, notice_handler(ctx.db, ctx.settings))
     interval = ctx.settings.field_reports.check_interval_s
     ctx.add_intake_job(
         IntakeJob("deadlines", interval, deadline_job(ctx.db, ctx.bus, ctx.settings))
