@@ -91,6 +91,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=str(tmp_path / "var"),
         log_json=False,
         log_level="WARNING",
+        # the tests' notification receivers listen on loopback (production allows none)
+        ngsi_ld={"notification_allowlist": ["127.0.0.1", "localhost"]},
     )
 
 

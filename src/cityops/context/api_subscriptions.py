@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cityops.context import http, subscriptions
 from cityops.context.entities import iso
-from cityops.context.errors import NgsiLdError
+from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext, ContextError
@@ -23,11 +23,13 @@ from cityops.context.query import parse_query
 from cityops.context.subscriptions import DEFAULT_TRIGGERS
 from cityops.context.subscriptions_match import LiveSubscription
 from cityops.context.subscriptions_models import ContextSubscription
+from cityops.core import netguard
 from cityops.core.db import utcnow
 from cityops.core.policy import Perm, Principal, authorize
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD subscriptions"])
 T = TypeVar("T")
+ALLOWLIST_SETTING = "CITYOPS_NGSI_LD__NOTIFICATION_ALLOWLIST"
 
 
 def install(app: FastAPI) -> None:
@@ -63,6 +65,21 @@ def _ready(notifier: Notifier, row: ContextSubscription) -> LiveSubscription:
     except ContextError as err:
         kind = "LdContextNotAvailable" if err.unavailable else "BadRequestData"
         raise NgsiLdError(kind, f"the subscription's @context: {err.detail}") from err
+
+
+async def _guard_endpoint(request: Request, body: Any) -> None:
+    """Refuse a notification endpoint on an internal address the operator did not allow."""
+    endpoint = (body.get("notification") or {}) if isinstance(body, dict) else {}
+    uri = (endpoint.get("endpoint") or {}).get("uri") if isinstance(endpoint, dict) else None
+    if not isinstance(uri, str):
+        return  # absent or malformed: the subscription parser says what is wrong
+    allowlist = request.app.state.settings.ngsi_ld.notification_allowlist
+    try:
+        await run_in_threadpool(
+            netguard.check_url, uri, allowlist, must_resolve=False, setting=ALLOWLIST_SETTING
+        )
+    except netguard.OutboundRefused as err:
+        raise bad_request(f"notification.endpoint.uri: {err}") from err
 
 
 def status_of(row: ContextSubscription, now: datetime) -> str:
@@ -114,6 +131,7 @@ async def create_subscription(request: Request, principal: NgsiPrincipal) -> Res
     """Create a subscription: notifications go to its endpoint."""
     _read(principal)
     body, ctx = await http.read_body(request)
+    await _guard_endpoint(request, body)
     tenant, notifier = http.tenant(request), _notifier(request)
     live = await _in_db(
         request,
@@ -159,6 +177,7 @@ async def update_subscription(request: Request, sub_id: str, principal: NgsiPrin
     """Update members of a subscription (null removes an optional member)."""
     _read(principal)
     body, ctx = await http.read_body(request, merge=True)
+    await _guard_endpoint(request, body)
     tenant, notifier = http.tenant(request), _notifier(request)
     live = await _in_db(
         request,

@@ -36,6 +36,7 @@ from cityops.context.subscriptions_match import (
     message,
 )
 from cityops.context.subscriptions_models import ContextSubscription
+from cityops.core import netguard
 from cityops.core.bus import Event
 from cityops.core.db import utcnow
 from cityops.core.units.service import unit_path
@@ -310,6 +311,14 @@ class Notifier:
         """POST with retries on connection errors, timeouts and 5xx; return the last error."""
         delay, error = self.cfg.notification_backoff_s, "not sent"
         assert self.client is not None, "the notifier is not running"
+        try:  # checked again at send time: a name may resolve elsewhere since it was accepted
+            allowlist = self.cfg.notification_allowlist
+            setting = "CITYOPS_NGSI_LD__NOTIFICATION_ALLOWLIST"
+            await asyncio.to_thread(
+                netguard.check_url, url, allowlist, must_resolve=True, setting=setting
+            )
+        except netguard.OutboundRefused as err:
+            return str(err)
         for attempt in range(self.cfg.notification_retries + 1):
             if attempt:
                 await asyncio.sleep(delay)

@@ -103,6 +103,13 @@ class NgsiLdSettings(BaseModel):
     notification_timeout_s: float = Field(
         5.0, gt=0, le=120, description="Timeout of one HTTP notification attempt, in seconds."
     )
+    notification_allowlist: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Host names or IP networks (JSON list) that notification endpoints may reach even "
+            "though they are internal (loopback, private, link-local); others are refused."
+        ),
+    )
     notification_retries: int = Field(
         3, ge=0, le=10, description="Retries of a notification after a connection error or 5xx."
     )

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import socket
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from jinja2 import Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -17,7 +14,7 @@ from sqlalchemy.orm import Session
 from cityops.alerts.notify.choices import Preset
 from cityops.alerts.notify.models import WebhookTarget
 from cityops.alerts.notify.schemas import WebhookCreate, WebhookPublic, WebhookUpdate
-from cityops.core import audit
+from cityops.core import audit, netguard
 from cityops.core.errors import Conflict, InvalidInput, NotFound
 from cityops.core.policy import Perm, Principal, authorize
 
@@ -61,8 +58,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
 _env = SandboxedEnvironment(autoescape=False)
 
 
-class WebhookRefused(Exception):
-    """The webhook's address is internal and not on the operator's allowlist."""
+WebhookRefused = netguard.OutboundRefused  # the webhook's address may not be called
 
 
 @lru_cache(maxsize=256)
@@ -84,48 +80,11 @@ def render_body(template: str, context: dict[str, Any]) -> Any:
         raise ValueError(f"the template does not render JSON: {err}") from err
 
 
-def _allowed(host: str, addresses: list[str], allowlist: list[str]) -> bool:
-    names = {a.lower() for a in allowlist}
-    if host.lower() in names:
-        return True
-    networks = []
-    for entry in allowlist:
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            continue
-    for addr in addresses:
-        ip = ipaddress.ip_address(addr.split("%", 1)[0])
-        if ip.is_global and not ip.is_multicast:
-            continue
-        if not any(ip in net for net in networks):
-            return False
-    return True
-
-
-def resolve(host: str, port: int) -> list[str]:
-    """Return the addresses a host name resolves to (empty if it does not resolve)."""
-    try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        return []
-    return sorted({str(info[4][0]) for info in infos})
-
-
 def check_url(url: str, allowlist: list[str], *, must_resolve: bool) -> None:
-    """Refuse a URL whose host is internal (loopback, private, ...) unless allowlisted."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise WebhookRefused(f"not an http(s) URL: {url}")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    addresses = resolve(parts.hostname, port)
-    if not addresses and must_resolve:
-        raise WebhookRefused(f"the host {parts.hostname} does not resolve")
-    if not _allowed(parts.hostname, addresses, allowlist):
-        raise WebhookRefused(
-            f"the host {parts.hostname} is an internal address ({', '.join(addresses)}); "
-            "add it to CITYOPS_NOTIFY__WEBHOOK_ALLOWLIST to allow it"
-        )
+    """Refuse a webhook URL whose host is internal (loopback, private, ...) unless allowlisted."""
+    netguard.check_url(
+        url, allowlist, must_resolve=must_resolve, setting="CITYOPS_NOTIFY__WEBHOOK_ALLOWLIST"
+    )
 
 
 def public(target: WebhookTarget) -> WebhookPublic:
