@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from cityops.core import audit
 from cityops.core.errors import CityOpsError, Conflict, NotFound
@@ -100,10 +101,15 @@ def clean(data: bytes, max_bytes: int) -> CleanImage:
     )
 
 
+async def cleaned(rt: Runtime, data: bytes) -> CleanImage:
+    """Check and re-encode an upload in a worker thread, before any transaction is open."""
+    return await run_in_threadpool(clean, data, rt.fr.max_photo_bytes)
+
+
 def add_photo(
-    session: Session, rt: Runtime, principal: Principal, report: Report, data: bytes
+    session: Session, rt: Runtime, principal: Principal, report: Report, image: CleanImage
 ) -> Photo:
-    """Store a photo of a report (the caller's right to add one is checked by the caller)."""
+    """Store a cleaned photo of a report (the caller checks the right to add one)."""
     count = session.scalar(select(func.count()).where(Photo.report_id == report.id)) or 0
     if count >= rt.fr.max_photos:
         raise Conflict(
@@ -111,7 +117,6 @@ def add_photo(
             f"{rt.fr.max_photos})",
             code="too_many_photos",
         )
-    image = clean(data, rt.fr.max_photo_bytes)
     full = rt.files.save(image.data, image.content_type)
     thumb = rt.files.save(image.thumb, image.content_type)
     photo = Photo(

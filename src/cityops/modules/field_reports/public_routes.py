@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from cityops.core.deps import PrincipalDep, SessionDep
 from cityops.core.errors import Conflict, NotFound
@@ -108,13 +109,19 @@ async def add_photo(
     file: Annotated[UploadFile, File()],
 ) -> s.PhotoPublic:
     """Attach a photo to your report (JPEG, PNG or WebP; GPS and other metadata are removed)."""
-    data = await file.read()
+
+    def check() -> None:  # the code and secret first: no image work for strangers
+        with request.app.state.db.session() as session:
+            service.report_by_secret(session, code, secret)
+
+    await run_in_threadpool(check)
+    image = await photos.cleaned(runtime(request), await file.read())
 
     def work(session: Session, rt: Runtime) -> s.PhotoPublic:
         report = service.report_by_secret(session, code, secret)
         if report.status in FINISHED:
             raise Conflict(f"Report {report.tracking_code} is finished", code="report_finished")
-        photo = photos.add_photo(session, rt, reporter(report.tracking_code), report, data)
+        photo = photos.add_photo(session, rt, reporter(report.tracking_code), report, image)
         return views.photo_public(photo, _base(report))
 
     return await run(request, work)

@@ -287,12 +287,12 @@ async def add_photo(
     request: Request, principal: CurrentUser, code: str, file: Annotated[UploadFile, File()]
 ) -> s.PhotoPublic:
     """Attach a photo (JPEG, PNG or WebP; metadata such as GPS is removed)."""
-    data = await file.read()
+    image = await photos.cleaned(runtime(request), await file.read())
 
     def work(session: Session, rt: Runtime) -> s.PhotoPublic:
         report = service.get_report(session, principal, code)
         access.check_contributor(principal, report, unit_path(session, report.unit_id))
-        photo = photos.add_photo(session, rt, principal, report, data)
+        photo = photos.add_photo(session, rt, principal, report, image)
         return views.photo_public(photo, views.staff_url(report))
 
     return await run(request, work)

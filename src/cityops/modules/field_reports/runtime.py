@@ -61,7 +61,7 @@ async def run(request: Request, work: Callable[[Session, Runtime], T]) -> T:
     rt = runtime(request)
 
     def job() -> tuple[T, list[Event]]:
-        with db.session() as session:
+        with db.session(immediate=True) as session:
             result = work(session, rt)
             events = take(session)
         return result, events

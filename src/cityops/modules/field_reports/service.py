@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from cityops.core import audit
 from cityops.core.auth.passwords import digest
@@ -39,7 +39,8 @@ class OutsideTerritory(CityOpsError):
 
 def root_unit(session: Session, rt: Runtime) -> Unit | None:
     """Return the deployment's root unit (CITYOPS_UNITS__ROOT_CODE), if loaded."""
-    return session.scalar(select(Unit).where(Unit.code == rt.settings.units.root_code))
+    query = select(Unit).options(defer(Unit.geometry))  # the province polygon is large
+    return session.scalar(query.where(Unit.code == rt.settings.units.root_code))
 
 
 def place(session: Session, rt: Runtime, lat: float | None, lon: float | None) -> int:
