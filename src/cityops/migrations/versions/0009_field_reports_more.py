@@ -1,7 +1,7 @@
 """Field reports: duplicates and merges, blocked reporters, tracking-code secrets
 
 Revision ID: 0009_field_reports_more
-Revises: 0008_incidents_notify
+Revises: 0008b_incidents
 Create Date: 2026-11-24 08:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import cityops.core.db  # noqa: F401
 
 revision: str = "0009_field_reports_more"
-down_revision: str | Sequence[str] | None = "0008_incidents_notify"
+down_revision: str | Sequence[str] | None = "0008b_incidents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
