@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sse import messages, next_event
 
 from cityops.context.events import EntityChanged
 from cityops.core.config import WebSettings
 from cityops.web.live import LiveFeed, stream
+from web.sse import messages, next_event
 
 PASSWORD = "Mật-khẩu-thử-2026"
 

@@ -5,8 +5,9 @@ audit log, the unit tree and the modules."""
 from __future__ import annotations
 
 import httpx
-from browser_helpers import log_in, screenshot
 from playwright.sync_api import expect
+
+from e2e.browser.browser_helpers import log_in, screenshot
 
 
 def test_the_admin_creates_a_user_changes_the_role_resets_the_password_and_disables_it(

@@ -10,8 +10,9 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from browser_helpers import DEMO_PASSWORD, log_in, screenshot
 from playwright.sync_api import expect
+
+from e2e.browser.browser_helpers import DEMO_PASSWORD, log_in, screenshot
 
 
 @contextmanager

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import log_in, screenshot
 from playwright.sync_api import expect
+
+from e2e.browser.browser_helpers import log_in, screenshot
 
 
 def test_the_sensors_page_lists_the_demo_stations_and_filters_them(page):

@@ -11,9 +11,10 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from browser_helpers import DEMO_PASSWORD, log_in, screenshot
 from PIL import Image
 from playwright.sync_api import expect
+
+from e2e.browser.browser_helpers import DEMO_PASSWORD, log_in, screenshot
 
 PHAN_THIET = {"latitude": 10.933, "longitude": 108.099}
 

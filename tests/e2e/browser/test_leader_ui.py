@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import httpx
-from browser_helpers import DEMO_PASSWORD, log_in, screenshot
 from playwright.sync_api import expect
+
+from e2e.browser.browser_helpers import DEMO_PASSWORD, log_in, screenshot
 
 PHONE = {"width": 390, "height": 844}
 

@@ -8,8 +8,9 @@ import time
 
 import httpx
 import pytest
-from browser_helpers import DEMO_PASSWORD, at, log_in, screenshot
 from playwright.sync_api import expect
+
+from e2e.browser.browser_helpers import DEMO_PASSWORD, at, log_in, screenshot
 
 READY = "document.body.dataset.overviewReady === '1'"
 SLOW = 30_000  # software WebGL on a busy 2-core machine can be slow
