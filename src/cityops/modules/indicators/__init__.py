@@ -10,15 +10,17 @@ from cityops.core.modules import IntakeJob, ModuleContext, ModuleManifest, Widge
 def setup(ctx: ModuleContext) -> None:
     """Register the module's routes, KPIs, events and late-report job."""
     from cityops.modules.indicators import routes
-    from cityops.modules.indicators.events import EVENT_TYPES
+    from cityops.modules.indicators.events import EVENT_TYPES, ReportLate
     from cityops.modules.indicators.jobs import CHECK_INTERVAL_S, late_job
     from cityops.modules.indicators.kpis import KPIS
+    from cityops.modules.indicators.reminders import reminder_handler
 
     ctx.add_router(routes.router)
     for kpi in KPIS:
         ctx.add_kpi(kpi)
     for event_type in EVENT_TYPES:
         ctx.add_event(event_type)
+    ctx.bus.subscribe(ReportLate, reminder_handler(ctx.db, ctx.settings))
     ctx.add_intake_job(IntakeJob("late_reports", CHECK_INTERVAL_S, late_job(ctx.db, ctx.bus)))
     ctx.add_widget(
         WidgetDescription(
