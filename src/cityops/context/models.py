@@ -58,7 +58,12 @@ class ContextAttributeName(Base):
 
 
 class ContextAttributeInstance(Base):
-    """One past value of one attribute of one entity (the temporal store)."""
+    """One past value of one attribute of one entity (the temporal store).
+
+    On PostgreSQL the table is partitioned by month of observed_at (migration 0013,
+    context/partitions.py), so its primary key there is (id, observed_at); ids still come
+    from one sequence and stay unique.
+    """
 
     __tablename__ = "ctx_attr_instances"
     __table_args__ = (

@@ -5,7 +5,8 @@ written since its watermark (rows are found by modified_at, so corrected reading
 it recomputes from raw history each hour bucket those rows touch, then each day from its
 hours. Buckets older than the retention horizon have no raw rows left, so late rows are added
 to them instead. Retention then deletes raw rows observed before the horizon, but only rows
-already rolled up.
+already rolled up; on PostgreSQL it first drops the monthly partitions wholly before the
+horizon (context/partitions.py), and each run makes the partitions of the months ahead.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from cityops.context import partitions
 from cityops.context.models import ContextAttributeInstance as Inst
 from cityops.context.temporal_aggregate import (
     EPOCH,
@@ -256,11 +258,18 @@ def _retain(session: Session, cfg: TemporalSettings, now: datetime) -> int:
     if state.raw_kept_from is not None and cutoff <= state.raw_kept_from:
         return 0
     assert state.rolled_until is not None
-    gone = session.execute(
-        delete(Inst).where(Inst.observed_at < cutoff, Inst.modified_at <= state.rolled_until)
-    ).rowcount
-    state.raw_kept_from = cutoff
-    return int(gone or 0)
+    gone = partitions.drop_partitions(session, cutoff, state.rolled_until)
+    session.commit()  # a dropped partition locks the whole history table until the commit
+    state = _state(session)
+    gone += int(
+        session.execute(
+            delete(Inst).where(Inst.observed_at < cutoff, Inst.modified_at <= state.rolled_until)
+        ).rowcount
+        or 0
+    )
+    if state.raw_kept_from is None or state.raw_kept_from < cutoff:  # not behind another process
+        state.raw_kept_from = cutoff
+    return gone
 
 
 def run_once(db: Database, cfg: TemporalSettings, now: datetime | None = None) -> JobReport:
@@ -283,6 +292,7 @@ def run_once(db: Database, cfg: TemporalSettings, now: datetime | None = None) -
         state = _state(session)
         state.covered_until = floor_time(ripe, HOUR)
         state.ran_at = now
+    partitions.prepare(db, cfg, now)
     with db.session() as session:
         report.deleted = _retain(session, cfg, now)
     return report
@@ -308,6 +318,10 @@ def rollup_job(app: Any) -> AbstractAsyncContextManager[None]:
 @asynccontextmanager
 async def _job(app: Any) -> AsyncIterator[None]:
     cfg: TemporalSettings = app.state.settings.temporal
+    try:
+        await run_in_threadpool(partitions.prepare, app.state.db, cfg)
+    except Exception:  # a database not migrated yet, or no right to create tables
+        log.exception("history partitions could not be prepared at start-up")
     if not cfg.rollups_enabled:
         yield
         return
