@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from cityops.alerts import evaluate as ev
@@ -269,7 +269,11 @@ async def run_engine(app: FastAPI) -> AsyncIterator[None]:
         return
     engine.queue = asyncio.Queue(maxsize=engine.settings.queue_size)
     engine._lock = asyncio.Lock()
-    await run_in_threadpool(engine.load)
+    try:
+        await run_in_threadpool(engine.load)
+    except SQLAlchemyError:  # the database is down: serve anyway (/readyz says so), load later
+        log.warning("alert rules not loaded at start; they load with the next event", exc_info=True)
+        engine.invalidate()
     unsubscribe = engine.bus.subscribe("*", engine.on_event)
     task = asyncio.create_task(engine.run(), name="alerts:engine")
     try:
