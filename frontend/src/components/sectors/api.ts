@@ -176,3 +176,12 @@ export function toPoints(
       return { id: String(f.id), lon, lat, ...describe(f) }
     })
 }
+
+/** Make a starter of loads: each start() answers a check that is true while it is the newest. */
+export function newestOnly(): () => () => boolean {
+  let counter = 0
+  return () => {
+    const mine = ++counter
+    return () => mine === counter
+  }
+}
