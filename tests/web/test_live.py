@@ -257,3 +257,28 @@ def test_agency_staff_see_report_steps_of_their_own_agency_only(database):
 
     assert seen(staff) == ["PA-7"]
     assert seen(operator) == ["PA-7", "PA-8", "PA-N"]
+
+
+def test_agency_staff_do_not_see_new_reports_before_they_are_routed_to_them(database):
+    from cityops.core.policy import Principal, Role
+    from cityops.modules.field_reports.events import ReportCreated
+
+    feed = LiveFeed(database, WebSettings())
+    feed.on_event(
+        ReportCreated(
+            report_id=1,
+            tracking_code="PA-2026-000001-K7QX",
+            category_code="PA-NGAP",
+            unit_id=None,
+            urgency="normal",
+            source="public",
+            at=datetime.now(UTC),
+            lat=10.93,
+            lon=108.1,
+        )
+    )
+    staff = Principal(kind="user", id=3, name="xd", role=Role.agency_staff, agency_id=7)
+    operator = Principal(kind="user", id=4, name="op", role=Role.operator)
+    message = feed.buffer[0]
+    assert asyncio.run(feed.visible(operator, message))
+    assert not asyncio.run(feed.visible(staff, message))

@@ -27,6 +27,8 @@ class ReportCreated(Event):
     # where the report is (alert rules cluster reports by distance)
     lat: float | None = None
     lon: float | None = None
+    # not yet routed: the live feed shows agency staff only events of their own agency
+    agency_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
