@@ -50,3 +50,48 @@ def test_simulated_flood_on_the_ca_ty_river_raises_the_flood_alerts(alerting: Wo
             assert alert["value"]["currentLevel"] > alert["value"]["alertLevel3"]
     flood = [a for a in alerting.alerts() if "alert level I " in a["title_en"]]
     assert all(a["public"] and a["severity"] == "major" for a in flood)
+
+
+def test_module_events_raise_the_demo_alerts_an_operator_expects(alerting: World) -> None:
+    from cityops.modules.health.events import OutbreakSuspected
+    from cityops.modules.indicators.events import ReportLate
+
+    seed(alerting)
+    ward = alerting.west
+    events = [
+        OutbreakSuspected(
+            signal_id=1,
+            disease="dengue",
+            disease_vi="sốt xuất huyết",
+            disease_en="dengue",
+            unit_id=ward.id,
+            unit_code=ward.code,
+            unit_name=ward.name,
+            week="2026-W46",
+            week_start="2026-11-09",
+            cases=31,
+            baseline_mean=6.0,
+            c1=4.1,
+            c2=3.8,
+            c3=5.2,
+            methods="C1,C2,C3",
+        ),
+        ReportLate(
+            indicator="BUDGET_REVENUE",
+            unit_id=ward.id,
+            unit_code=ward.code,
+            period="2026-10",
+            deadline="2026-11-10",
+            agency_code=None,
+        ),
+    ]
+    for event in events:
+        alerting.client.portal.call(alerting.client.app.state.bus.publish, event)
+    alerting.client.portal.call(alerting.client.app.state.bus.drain)
+    alerting.settle()
+    by_title = {a["title_vi"]: a for a in alerting.alerts()}
+    outbreak = by_title[f"Nghi bùng phát sốt xuất huyết tại {ward.name} tuần 2026-W46 (31 ca)"]
+    assert outbreak["severity"] == "major"
+    assert (
+        f"{ward.code} chưa báo cáo chỉ tiêu BUDGET_REVENUE kỳ 2026-10 (hạn 2026-11-10)" in by_title
+    )

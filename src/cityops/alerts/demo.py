@@ -90,6 +90,33 @@ DEMO_RULES: tuple[dict[str, Any], ...] = (
         "title_vi": "Chỉ tiêu {indicator} kỳ {period} tại {unit_code} chưa đạt kế hoạch",
         "title_en": "Indicator {indicator} for {period} in {unit_code} is below target",
     },
+    {
+        "code": "demo-indicator-late",
+        "name": "Đơn vị chậm báo cáo chỉ tiêu",
+        "kind": "event",
+        "severity": "warning",
+        "event_name": "indicators.report_late",
+        "title_vi": "{unit_code} chưa báo cáo chỉ tiêu {indicator} kỳ {period} (hạn {deadline})",
+        "title_en": "{unit_code} has not reported {indicator} for {period} (due {deadline})",
+    },
+    {
+        "code": "demo-outbreak",
+        "name": "Nghi ổ dịch tại xã/phường",
+        "kind": "event",
+        "severity": "major",
+        "event_name": "health.outbreak_suspected",
+        "title_vi": "Nghi bùng phát {disease_vi} tại {unit_name} tuần {week} ({cases} ca)",
+        "title_en": "Suspected {disease_en} outbreak in {unit_name}, week {week} ({cases} cases)",
+    },
+    {
+        "code": "demo-dossier-overdue",
+        "name": "Hồ sơ thủ tục hành chính quá hạn",
+        "kind": "event",
+        "severity": "info",
+        "event_name": "public_services.dossier_overdue",
+        "title_vi": "Hồ sơ {external_id} ({procedure_code}) tại {unit_code} đã quá hạn",
+        "title_en": "Dossier {external_id} ({procedure_code}) in {unit_code} is overdue",
+    },
 )
 
 
