@@ -126,14 +126,36 @@ export function query(params: Record<string, string | number | null | undefined>
 }
 
 /** Upload a file as multipart form data; throw ApiError on an error status. */
-export async function upload<T>(path: string, file: File): Promise<T> {
+/**
+ * POST a file as multipart form data; `onProgress` gets the share sent (0–1), then `null`
+ * while the server processes it (XMLHttpRequest: fetch has no upload progress).
+ */
+export function upload<T>(
+  path: string,
+  file: File,
+  onProgress?: (share: number | null) => void,
+): Promise<T> {
   const form = new FormData()
   form.append('file', file)
-  const response = await fetch(path, { method: 'POST', body: form, credentials: 'same-origin' })
-  const text = await response.text()
-  const body: unknown = text ? JSON.parse(text) : undefined
-  if (!response.ok) throw toApiError(response.status, body)
-  return body as T
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', path)
+    xhr.withCredentials = true
+    xhr.upload.onprogress = (e) => onProgress?.(e.lengthComputable ? e.loaded / e.total : 0)
+    xhr.upload.onload = () => onProgress?.(null)
+    xhr.onerror = () => reject(new Error('network error'))
+    xhr.onload = () => {
+      let body: unknown
+      try {
+        body = xhr.responseText ? JSON.parse(xhr.responseText) : undefined
+      } catch {
+        body = undefined
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as T)
+      else reject(toApiError(xhr.status, body))
+    }
+    xhr.send(form)
+  })
 }
 
 const tag = (): string => (i18n.global.locale.value === 'en' ? 'en-GB' : 'vi-VN')

@@ -65,6 +65,7 @@ export default {
     file: 'Filled file (.xlsx or .csv)',
     upload: 'Upload',
     uploading: 'Uploading…',
+    processing: 'Importing, checking every row…',
     result: 'Imported {imported} rows, skipped {skipped} blank rows, {errors} rows have errors.',
     row: 'Row',
     column: 'Column',

@@ -65,6 +65,7 @@ export default {
     file: 'Tệp đã điền (.xlsx hoặc .csv)',
     upload: 'Tải lên',
     uploading: 'Đang tải lên…',
+    processing: 'Đang nhập dữ liệu, kiểm tra từng dòng…',
     result: 'Đã nhập {imported} dòng, bỏ qua {skipped} dòng để trống, {errors} dòng có lỗi.',
     row: 'Dòng',
     column: 'Cột',
