@@ -129,7 +129,7 @@ def demo(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless, with no network beyond loopback."""
     from playwright.sync_api import sync_playwright
