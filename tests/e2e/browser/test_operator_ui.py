@@ -7,7 +7,6 @@ import re
 import time
 
 import httpx
-import pytest
 from playwright.sync_api import expect
 
 from e2e.browser.browser_helpers import DEMO_PASSWORD, at, log_in, screenshot
@@ -147,11 +146,9 @@ FLOOD_RULE = {
 }
 
 
-@pytest.mark.xfail(strict=False, reason="needs helper H1's alert engine (issue 6 second half)")
 def test_a_reading_crossing_a_rule_shows_up_as_a_live_alert_within_two_seconds(page, demo):
     with httpx.Client(base_url=demo.url, timeout=10) as http:
-        if "alerts" not in http.get("/api/ui/config").json()["apis"]:
-            pytest.xfail("the alert engine (GET /api/alerts) is not in this build yet")
+        assert "alerts" in http.get("/api/ui/config").json()["apis"]
         login = {"username": "admin", "password": DEMO_PASSWORD}
         assert http.post("/api/auth/login", json=login).status_code == 200
         rule = http.post("/api/alerts/rules", json=FLOOD_RULE)
