@@ -103,3 +103,15 @@ def test_one_working_day_skips_the_weekend():
     friday_4pm = local(2026, 3, 13, 16)
     assert add_working_days(friday_4pm, 1, VN) == local(2026, 3, 16, 16)
     assert add_working_days(local(2026, 3, 14, 10), 1, VN) == local(2026, 3, 17, 0)
+
+
+def test_near_late_working_days_skip_public_holidays_like_weekends():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    tz = timezone(timedelta(hours=7))
+    # Wednesday 29 April 2026, 10:00 in Vietnam; 30/4 and 1/5 are public holidays
+    start = datetime(2026, 4, 29, 10, 0, tzinfo=tz)
+    due = add_working_days(start, 1, tz)
+    assert due == datetime(2026, 5, 4, 10, 0, tzinfo=tz).astimezone(UTC)  # the next Monday
+    ordinary = add_working_days(datetime(2026, 5, 5, 10, 0, tzinfo=tz), 1, tz)
+    assert ordinary == datetime(2026, 5, 6, 10, 0, tzinfo=tz).astimezone(UTC)

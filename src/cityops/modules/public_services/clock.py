@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 
 from cityops.core.config import PublicServicesSettings
+from cityops.core.workcalendar import OFFICE_DAYS, WorkingCalendar, load_holidays
 
 
 def local_tz(settings: PublicServicesSettings) -> tzinfo:
@@ -29,13 +31,21 @@ def day_start(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day, time(), tz).astimezone(UTC)
 
 
+@lru_cache(maxsize=8)
+def _office_days(tz: tzinfo) -> WorkingCalendar:
+    """Which days offices work (Monday-Friday, minus public holidays, plus swapped days)."""
+    return WorkingCalendar((), OFFICE_DAYS, tz, load_holidays())
+
+
 def add_working_days(start: datetime, days: float, tz: tzinfo) -> datetime:
-    """Return the instant `days` working days (Monday-Friday, whole days) after `start`."""
+    """Return the instant `days` working days (whole days; weekends and public holidays do
+    not count) after `start`."""
+    office = _office_days(tz)
     local = start.astimezone(tz)
     remaining = timedelta(days=days)
     for _ in range(10_000):
         midnight = datetime.combine(local.date() + timedelta(days=1), time(), tz)
-        if local.isoweekday() >= 6:
+        if not office.is_working_day(local.date()):
             local = midnight
             continue
         if local + remaining <= midnight:
