@@ -4,8 +4,9 @@ Starts a real `cityops serve` on a temporary SQLite database, bulk-inserts N ent
 straight into the migrated database (in the stored form the API writes) before starting the
 server, then sends queries
 `?type=ParkingSpot&q=level==K;spotState=="free"` (each matches about N/2000 entities, at most
-`limit`) — first one at a time for latency (p50/p95), then from several concurrent client
-connections for queries/s. In the same run it measures the raw engine (sqlite3 on the same
+`limit`) — first one at a time for latency (p50/p95), then from several concurrent keep-alive
+connections for queries/s (bench/loadgen.py: requests encoded before the clock starts, so the
+client is not what is measured). In the same run it measures the raw engine (sqlite3 on the same
 database file) running the equivalent SQL over the same rows (type + json_extract filter +
 LIMIT, reading the attrs of the matches). Prints one JSON line.
 
@@ -20,15 +21,14 @@ import json
 import random
 import sqlite3
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote
 
-import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loadgen  # noqa: E402
 from server import Server  # noqa: E402
 
 from cityops.context.value_index import value_rows  # noqa: E402
@@ -98,40 +98,24 @@ def measure_http(
     levels = [rng.randrange(LEVELS) for _ in range(queries)]
 
     def url(level: int) -> str:
-        return f'/ngsi-ld/v1/entities?type={TYPE}&q=level=={level};spotState=="free"&limit={limit}'
+        q = quote(f'level=={level};spotState=="free"', safe="=;")
+        return f"/ngsi-ld/v1/entities?type={TYPE}&q={q}&limit={limit}"
 
-    with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
-        for level in levels[:50]:  # warm-up
-            client.get(url(level)).raise_for_status()
-        sequential = []
-        for level in levels[: max(50, queries // 2)]:
-            t0 = time.perf_counter()
-            r = client.get(url(level))
-            sequential.append(time.perf_counter() - t0)
-            if r.status_code != 200 or not r.json():
-                raise RuntimeError(f"{r.status_code} {r.text[:300]}")
-    local = threading.local()
-    clients: list[httpx.Client] = []
-    lock = threading.Lock()
-
-    def one(level: int) -> float:
-        c = getattr(local, "client", None)
-        if c is None:
-            c = local.client = httpx.Client(base_url=server.base, headers=headers, timeout=60)
-            with lock:
-                clients.append(c)
-        t0 = time.perf_counter()
-        c.get(url(level)).raise_for_status()
-        return time.perf_counter() - t0
-
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(one, levels[: concurrency * 2]))
-        began = time.perf_counter()
-        concurrent = list(pool.map(one, levels))
-        elapsed = time.perf_counter() - began
-    for c in clients:
-        c.close()
+    requests = [loadgen.encode("GET", server.base, url(level), headers) for level in levels]
+    loadgen.run(server.base, requests[:50], 1)  # warm-up
+    _, sequential, replies = loadgen.run(server.base, requests[: max(50, queries // 2)], 1)
+    _check(replies)
+    loadgen.run(server.base, requests[: concurrency * 2], concurrency)
+    elapsed, concurrent, replies = loadgen.run(server.base, requests, concurrency)
+    _check(replies)
     return queries / elapsed, pct(sequential, 0.5), pct(sequential, 0.95), pct(concurrent, 0.95)
+
+
+def _check(replies: list[loadgen.Reply]) -> None:
+    """Every query must succeed and find entities (a failing server is not a fast one)."""
+    for r in replies:
+        if r.status != 200 or not orjson.loads(r.body):
+            raise RuntimeError(f"{r.status} {r.body[:300]!r}")
 
 
 def measure_raw(db_path: str, queries: int, limit: int) -> tuple[float, float]:

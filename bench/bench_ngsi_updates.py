@@ -2,7 +2,8 @@
 
 Starts a real `cityops serve` on a temporary SQLite database, creates N entities, then sends
 PATCH /ngsi-ld/v1/entities/{id}/attrs/{attr} requests (one numeric reading with observedAt each)
-from several concurrent client connections and measures updates/s. In the same run it
+from several concurrent keep-alive connections (bench/loadgen.py: requests encoded before the
+clock starts, so the client is not what is measured) and measures updates/s. In the same run it
 measures the raw engine doing the same work one commit per update (SQLite: one UPDATE of the
 entity row and one INSERT of the history row, then COMMIT), so the ratio holds on a noisy
 machine. Prints one JSON line.
@@ -18,15 +19,14 @@ import json
 import sqlite3
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loadgen  # noqa: E402
 from server import Server  # noqa: E402
 
 LINK = (
@@ -68,31 +68,21 @@ def http_rate(entities: int, updates: int, concurrency: int) -> tuple[float, flo
                 ]
                 url = "/ngsi-ld/v1/entityOperations/create"
                 client.post(url, content=orjson.dumps(seed)).raise_for_status()
-        local = threading.local()
-        clients: list[httpx.Client] = []
-        lock = threading.Lock()
-
-        def one(n: int) -> float:
-            c = getattr(local, "client", None)
-            if c is None:
-                c = httpx.Client(base_url=server.base, headers=headers, timeout=60)
-                local.client = c
-                with lock:
-                    clients.append(c)
-            url = f"/ngsi-ld/v1/entities/{entity_id(n % entities)}/attrs/pm25"
-            t0 = time.perf_counter()
-            response = c.patch(url, content=update_body(n))
-            if response.status_code != 204:
-                raise RuntimeError(f"{response.status_code} {response.text[:300]}")
-            return time.perf_counter() - t0
-
-        with ThreadPoolExecutor(concurrency) as pool:
-            list(pool.map(one, range(updates, updates + min(200, updates))))  # warm-up
-            began = time.perf_counter()
-            latencies = list(pool.map(one, range(updates)))
-            elapsed = time.perf_counter() - began
-        for c in clients:
-            c.close()
+        requests = [
+            loadgen.encode(
+                "PATCH",
+                server.base,
+                f"/ngsi-ld/v1/entities/{entity_id(n % entities)}/attrs/pm25",
+                headers,
+                update_body(n),
+            )
+            for n in range(updates + min(200, updates))
+        ]
+        loadgen.run(server.base, requests[updates:], concurrency)  # warm-up
+        elapsed, latencies, replies = loadgen.run(server.base, requests[:updates], concurrency)
+        bad = [r for r in replies if r.status != 204]
+        if bad or len(replies) != updates:
+            raise RuntimeError(f"{len(bad)} failed: {bad[0] if bad else ''}")
         latencies.sort()
         p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
         return updates / elapsed, p95, server.rss_mb()

@@ -70,6 +70,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.bus = bus
     install_error_handlers(app)
     install_ops(app)
+    # machine traffic first (routes match in order): NGSI-LD and device intake
+    context_hub.install(app)
+    intake.install(app)
     for router in (
         auth_router,
         people_router,
@@ -78,8 +81,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         modules_router,
     ):
         app.include_router(router)
-    context_hub.install(app)
-    intake.install(app)
     registry = load_modules(settings, db, bus)
     app.state.registry = registry
     app.state.lifespan_hooks.append(run_jobs)

@@ -8,6 +8,7 @@ validated and scope-checked on its own; a bad one is reported and the good ones 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -18,6 +19,7 @@ from cityops.context.errors import NgsiLdError, not_found
 from cityops.context.events import EntityChanged
 from cityops.context.models import ContextEntity
 from cityops.context.store import EntityStore
+from cityops.core.db import executemany
 
 T = ContextEntity.__table__
 CHUNK = 500
@@ -53,13 +55,15 @@ def _existing(store: EntityStore, ids: list[str]) -> dict[str, dict[str, Any]]:
         T.c.max_lat,
         T.c.scopes,
     )
+    names = [c.key for c in cols]
     found: dict[str, dict[str, Any]] = {}
+    conn = store.session.connection()
     for i in range(0, len(ids), CHUNK):
         stmt = select(*cols).where(
             T.c.tenant == store.tenant, T.c.entity_id.in_(ids[i : i + CHUNK])
         )
-        for row in store.session.execute(stmt).mappings():
-            found[row["entity_id"]] = dict(row)
+        for row in conn.execute(stmt).all():
+            found[row[1]] = dict(zip(names, row, strict=True))
     return found
 
 
@@ -166,9 +170,13 @@ def _update_row(
 def _flush_updates(
     store: EntityStore, updates: list[dict[str, Any]], existing: dict[str, dict[str, Any]]
 ) -> None:
-    if not updates:
-        return
-    stmt = (
+    executemany(store.session.connection(), _update_stmt(), updates)
+    updates.clear()
+
+
+@lru_cache(maxsize=1)
+def _update_stmt() -> Any:
+    return (
         update(T)
         .where(T.c.pk == bindparam("b_pk"))
         .values(
@@ -182,8 +190,6 @@ def _flush_updates(
             max_lat=bindparam("b_max_lat"),
         )
     )
-    store.session.execute(stmt, updates)
-    updates.clear()
 
 
 def _event(

@@ -57,6 +57,8 @@ GEO_TYPES = frozenset(
     {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 )
 LOCATION_IRI = "https://uri.etsi.org/ngsi-ld/location"
+# The form the store keeps times in (see iso()): such input needs no re-formatting.
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,5}[1-9])?Z")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 _FORBIDDEN_NAME = re.compile(r"[<>\"'=;()\s]")
 
@@ -90,6 +92,17 @@ def parse_datetime(value: Any, what: str) -> datetime:
     except ValueError as err:
         raise bad_request(f"{what} is not an ISO 8601 date-time: {value!r}") from err
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def canonical_time(value: Any, what: str) -> str:
+    """Return an ISO 8601 date-time in the stored form (UTC, 'Z'), or raise BadRequestData."""
+    if isinstance(value, str) and _CANONICAL_TIME.fullmatch(value):
+        try:
+            datetime.fromisoformat(value)  # validates the calendar (no 2026-02-30)
+            return value
+        except ValueError:
+            pass  # parse_datetime below names the problem
+    return iso(parse_datetime(value, what))
 
 
 def check_uri(value: Any, what: str) -> str:
@@ -202,7 +215,7 @@ def _member(name: str, key: str, item: Any, kind: str, ctx: ActiveContext) -> tu
             check_uri(obj, f"{what} object")
         return key, item
     if key == "observedAt":
-        return key, iso(parse_datetime(item, f"{what} observedAt"))
+        return key, canonical_time(item, f"{what} observedAt")
     if key == "datasetId":
         return key, check_uri(item, f"{what} datasetId")
     if key in ("unitCode", "lang", "objectType"):

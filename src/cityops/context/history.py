@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from cityops.context.entities import instance_time, numeric_value, parse_datetime
 from cityops.context.models import ContextAttributeInstance, ContextAttributeName
+from cityops.core.db import executemany
 
 H = ContextAttributeInstance.__table__
 _ids: dict[tuple[int, str], int] = {}
@@ -104,5 +105,5 @@ def insert_instances(session: Session, rows: list[dict[str, Any]]) -> int:
     values = list(unique.values())
     conn = session.connection()  # Core executemany: the ORM bulk path costs ~1 ms a call
     for i in range(0, len(values), 2000):
-        conn.execute(stmt, values[i : i + 2000])
+        executemany(conn, stmt, values[i : i + 2000])
     return len(values)

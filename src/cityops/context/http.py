@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from cityops.context.errors import NgsiLdError, bad_request, invalid_request
 from cityops.context.jsonld import CORE_CONTEXT_URL, ActiveContext, ContextError, ContextResolver
 from cityops.core.auth.passwords import API_KEY_PREFIX
-from cityops.core.auth.service import resolve_token
+from cityops.core.auth.service import credentials_generation, resolve_token
 from cityops.core.config import Settings
 from cityops.core.policy import Principal, Role
 
@@ -27,8 +27,10 @@ JSONLD_REL = "http://www.w3.org/ns/json-ld#context"
 _LINK = re.compile(r"<([^>]+)>\s*;(.*)")
 _TENANT = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 OPEN_ACCESS = Principal(kind="system", id=0, name="ngsi-ld-open-access", role=Role.integrator)
-# API key -> Principal is cached this long per app: a revoked, expired or re-scoped key stops
-# (or changes) working within this many seconds. Bearer tokens and cookies are not cached.
+# API key -> Principal is cached this long per app. Revoking a key, or disabling or changing a
+# user, in this process drops every cached principal at once (credentials_generation); an
+# expired key, or a change made by another process, takes effect within this many seconds.
+# Bearer tokens and cookies are not cached.
 PRINCIPAL_TTL_S = 3.0
 _PRINCIPAL_CACHE_MAX = 4096
 
@@ -120,8 +122,8 @@ def tenant(request: Request) -> str:
 async def ngsi_principal(request: Request) -> Principal:
     """Identify the caller: API key or bearer token (or open access when configured).
 
-    An API key's principal is cached for PRINCIPAL_TTL_S seconds (no database round trip and
-    no worker-thread hop per request); revocation takes effect within that time."""
+    An API key's principal is cached (no database round trip and no worker-thread hop per
+    request) until a credential is revoked in this process, at most PRINCIPAL_TTL_S seconds."""
     settings: Settings = request.app.state.settings
     if settings.ngsi_ld.open_access:
         return OPEN_ACCESS
@@ -136,18 +138,20 @@ async def ngsi_principal(request: Request) -> Principal:
     if not token.startswith(API_KEY_PREFIX):
         return await run_in_threadpool(_resolve, request, token)
     state = request.app.state
-    cache: dict[bytes, tuple[float, Principal]] | None = getattr(state, "ngsi_principals", None)
+    cache: dict[bytes, tuple[float, int, Principal]] | None = getattr(
+        state, "ngsi_principals", None
+    )
     if cache is None:
         cache = state.ngsi_principals = {}
     key = hashlib.sha256(token.encode()).digest()
-    now = time.monotonic()
+    now, generation = time.monotonic(), credentials_generation()  # before reading the key
     hit = cache.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    if hit is not None and hit[0] > now and hit[1] == generation:
+        return hit[2]
     principal = await run_in_threadpool(_resolve, request, token)
     if len(cache) >= _PRINCIPAL_CACHE_MAX:
         cache.clear()
-    cache[key] = (now + PRINCIPAL_TTL_S, principal)
+    cache[key] = (now + PRINCIPAL_TTL_S, generation, principal)
     return principal
 
 

@@ -96,7 +96,9 @@ def _int(value: Any, name: str, default: int) -> int:
 def _statement(
     session: Session, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
 ) -> Select[Any]:
-    stmt = select(ContextEntity).where(ContextEntity.tenant == tenant)
+    # Core rows (attribute access like the ORM's, read-only): ORM loading cost a third of a
+    # small query
+    stmt = select(*ContextEntity.__table__.c).where(ContextEntity.tenant == tenant)
     if principal.unit_path is not None:
         stmt = stmt.outerjoin(Unit, Unit.id == ContextEntity.unit_id).where(
             scope_filter(principal, Unit.path)
@@ -112,14 +114,17 @@ def _statement(
         stmt = stmt.where(or_(*[attrs_col[iri].isnot(None) for iri in query.attrs]))
     if query.q is not None:
         dialect = session.get_bind().dialect.name
-        narrowed = index_prefilter(session, query.q, ctx.expand, ContextEntity.pk)
+        narrowed, residual = index_prefilter(
+            session, query.q, ctx.expand, ContextEntity.pk, exact=dialect == "sqlite"
+        )
         if narrowed is not None:
             stmt = stmt.where(narrowed)
-        stmt = stmt.where(
-            qlang_sql.compile_q(
-                query.q, attrs_col=ContextEntity.attrs, expand=ctx.expand, dialect=dialect
+        if residual is not None:
+            stmt = stmt.where(
+                qlang_sql.compile_q(
+                    residual, attrs_col=ContextEntity.attrs, expand=ctx.expand, dialect=dialect
+                )
             )
-        )
     if query.geo is not None and _geoproperty(query.geo, ctx) == LOCATION_IRI:
         cond = geoquery.bbox_prefilter(
             query.geo,
@@ -140,21 +145,21 @@ def _geoproperty(gq: Any, ctx: ActiveContext) -> str:
 
 def run_query(
     session: Session, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
-) -> tuple[list[ContextEntity], int | None]:
-    """Return one page of matching entities and, if asked, the total count."""
+) -> tuple[list[Any], int | None]:
+    """Return one page of matching entities (read-only rows with the columns of
+    ContextEntity as attributes) and, if asked, the total count."""
     stmt = _statement(session, tenant, principal, query, ctx)
+    conn = session.connection()
     if query.geo is None:
         total = None
         if query.count:
             total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = session.scalars(
-            stmt.order_by(ContextEntity.pk).limit(query.limit).offset(query.offset)
-        ).all()
-        return list(rows), total
+        page = stmt.order_by(ContextEntity.pk).limit(query.limit).offset(query.offset)
+        return list(conn.execute(page).all()), total
     geoprop = _geoproperty(query.geo, ctx)
     matched = [
         row
-        for row in session.scalars(stmt.order_by(ContextEntity.pk))
+        for row in conn.execute(stmt.order_by(ContextEntity.pk))
         if (geo := row.attrs.get(geoprop, {}).get("value")) and geoquery.matches(query.geo, geo)
     ]
     page = matched[query.offset : query.offset + query.limit]

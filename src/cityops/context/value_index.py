@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cityops.context.models import TEXT_PREFIX, ContextAttributeValue
+from cityops.core.db import executemany
 
 V = ContextAttributeValue.__table__
 
@@ -50,6 +51,11 @@ def _delete_one() -> Any:
     )
 
 
+@lru_cache(maxsize=1)
+def _insert() -> Any:
+    return sa.insert(V)
+
+
 def reindex(
     session: Session,
     changes: Iterable[tuple[int, str, Any]],
@@ -70,8 +76,6 @@ def reindex(
     cleared = set(whole)
     if not created:
         gone = [{"d_pk": pk, "d_attr": iri} for pk, iri, _ in changes if pk not in cleared]
-        if gone:
-            conn.execute(_delete_one(), gone)
+        executemany(conn, _delete_one(), gone)
     rows = [row for pk, iri, attr in changes for row in value_rows(pk, iri, attr)]
-    if rows:
-        conn.execute(sa.insert(V), rows)
+    executemany(conn, _insert(), rows)

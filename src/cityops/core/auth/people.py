@@ -11,7 +11,7 @@ from cityops.core import audit
 from cityops.core.auth import schemas as s
 from cityops.core.auth.models import Agency, ApiKey, AuthSession, User
 from cityops.core.auth.passwords import hash_password
-from cityops.core.auth.service import create_api_key
+from cityops.core.auth.service import create_api_key, credentials_changed
 from cityops.core.db import utcnow
 from cityops.core.errors import Conflict, InvalidInput, NotFound
 from cityops.core.policy import ROLE_LABELS, Perm, Principal, Role, authorize, scope_filter
@@ -309,6 +309,7 @@ def _revoke_sessions(session: Session, user_id: int) -> None:
         select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
     ):
         row.revoked_at = utcnow()
+    credentials_changed(session)
 
 
 # --- API keys -------------------------------------------------------------------------------
@@ -376,6 +377,7 @@ def revoke_api_key(session: Session, principal: Principal, key_id: int) -> ApiKe
     before = audit.snapshot(key)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        credentials_changed(session)
     audit.record(
         session,
         principal,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from cityops.core.auth.models import ApiKey, AuthSession, LoginFailure, User
@@ -23,6 +23,26 @@ from cityops.core.policy import ANONYMOUS, Principal, Role
 from cityops.core.units.service import unit_path
 
 API_KEY_TOUCH_SECONDS = 60
+_CHANGED = "cityops.credentials_changed"
+_generation = 0
+
+
+def credentials_generation() -> int:
+    """Return a number that grows whenever a credential is revoked (caches compare it)."""
+    return _generation
+
+
+def credentials_changed(session: Session) -> None:
+    """Say that this transaction revokes or changes a credential: once it commits, cached
+    principals of this process stop being used."""
+    session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_generation(session: Session) -> None:
+    global _generation
+    if session.info.pop(_CHANGED, False):
+        _generation += 1
 
 
 def principal_for_user(session: Session, user: User) -> Principal:
@@ -102,6 +122,7 @@ def close_session(session: Session, token: str) -> None:
     row = session.scalar(select(AuthSession).where(AuthSession.token_hash == digest(token)))
     if row and row.revoked_at is None:
         row.revoked_at = utcnow()
+        credentials_changed(session)
 
 
 def create_api_key(
