@@ -63,6 +63,23 @@ def test_an_update_changes_the_alert_and_a_cancel_clears_it(client, world):
     assert alert["status"] == "cleared"
 
 
+def test_an_update_or_cancel_imported_twice_is_applied_once(client, world):
+    first = send(client, world.headers["operator"], EXAMPLE).json()
+    update = follow_up("Update", "vn-68-cityops-2025-0002")
+    assert send(client, world.headers["operator"], update).status_code == 201
+    again = send(client, world.headers["operator"], update)
+    assert again.status_code == 409 and again.json()["code"] == "duplicate_message"
+    cancel = follow_up("Cancel", "vn-68-cityops-2025-0003")
+    assert send(client, world.headers["operator"], cancel).status_code == 201
+    again = send(client, world.headers["operator"], cancel)
+    assert again.status_code == 409 and again.json()["code"] == "duplicate_message"
+    url = f"/api/alerts/{first['alert_id']}"
+    alert = client.get(url, headers=world.headers["operator"]).json()
+    assert alert["trigger_count"] == 2  # raised once, updated once
+    kinds = [entry["kind"] for entry in alert["timeline"]]
+    assert kinds.count("cap_update") == 1 and kinds.count("clear") == 1
+
+
 def test_a_broken_message_is_refused_with_its_line_and_raises_nothing(client, world):
     broken = EXAMPLE.replace(b"<urgency>Expected</urgency>", b"<urgency>Soon</urgency>", 1)
     r = send(client, world.headers["operator"], broken)

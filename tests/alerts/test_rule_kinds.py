@@ -170,3 +170,35 @@ def test_geofence_fires_when_a_vehicle_enters_the_zone(alerting: World) -> None:
     assert alert["title_en"] == "xe-cuu-ho-1 entered the flood zone"
     alerting.read(truck, "Vehicle", EAST_POINT, speed=40)
     assert [a["status"] for a in alerting.alerts()] == ["cleared"]
+
+
+def test_trying_an_event_rule_on_a_sample_event_says_whether_it_would_fire(
+    alerting: World,
+) -> None:
+    flooding_category(alerting)
+    rule = alerting.rule(
+        name="Phản ánh ngập ở phường tây",
+        kind="event",
+        severity="info",
+        event_name="field_reports.report_created",
+        filter={"category_code": ["NGAP"]},
+        unit_id=alerting.west.id,
+        title_vi="Phản ánh ngập {tracking_code}",
+        title_en="Flooding report {tracking_code}",
+    )
+    url = f"/api/alerts/rules/{rule['id']}/test"
+
+    def trial(**event: Any) -> dict[str, Any]:
+        r = alerting.client.post(url, json={"event": event}, headers=alerting.admin)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    sample = {"report_id": 7, "tracking_code": "PA-7", "category_code": "NGAP"}
+    hit = trial(**sample, unit_id=alerting.west.id)
+    assert hit["checked"] == 1
+    assert [(h["source_id"], h["unit_id"]) for h in hit["hits"]] == [("report:7", alerting.west.id)]
+    assert trial(**sample, unit_id=alerting.east.id)["hits"] == []  # outside the rule's unit
+    assert trial(**{**sample, "category_code": "RAC"}, unit_id=alerting.west.id)["hits"] == []
+    r = alerting.client.post(url, headers=alerting.admin)
+    assert r.status_code == 422 and r.json()["code"] == "event_required"
+    assert alerting.alerts() == []  # trying raises nothing

@@ -110,6 +110,31 @@ def test_trying_a_rule_lists_the_stations_above_their_level_now(alerting: World)
     assert body["hits"][0]["value"] == {"currentLevel": 2.4, "alertLevel1": 2.0}
 
 
+def test_trying_a_rate_of_change_rule_lists_the_stations_rising_fast_now(alerting: World) -> None:
+    for station in ("ca-ty", "phu-hai", "seed"):
+        flood(alerting, station, 1.0)
+    rule = alerting.rule(
+        name="Nước lên nhanh",
+        kind="rate_of_change",
+        severity="major",
+        entity_type="FloodMonitoring",
+        attribute="currentLevel",
+        delta=0.5,
+        window_seconds=1800,
+        title_vi="Nước lên nhanh tại {entity}",
+        title_en="Fast rise at {entity}",
+    )
+    flood(alerting, "ca-ty", 1.3)
+    flood(alerting, "ca-ty", 1.7)  # +0.7 m on the window's oldest reading
+    flood(alerting, "phu-hai", 1.2)  # +0.2 m: too slow
+    r = alerting.client.post(f"/api/alerts/rules/{rule['id']}/test", headers=alerting.admin)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["checked"] == 3
+    assert [h["source_id"] for h in body["hits"]] == ["urn:ngsi-ld:FloodMonitoring:ca-ty"]
+    assert body["hits"][0]["value"] == {"currentLevel": 1.7, "change": 0.7}
+
+
 def test_rule_changes_are_audited(alerting: World) -> None:
     rule = flood_rule(alerting)
     alerting.client.patch(

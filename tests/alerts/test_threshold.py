@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from alerts.support import EAST_POINT, World, flood, flood_rule
+from cityops.alerts.evaluate import EntityItem
 
 CA_TY = "urn:ngsi-ld:FloodMonitoring:ca-ty"
 PHU_HAI = "urn:ngsi-ld:FloodMonitoring:phu-hai"
@@ -103,3 +108,28 @@ def test_a_q_filter_limits_which_entities_the_rule_watches(alerting: World) -> N
     assert alerting.alerts() == []
     alerting.read(f"urn:ngsi-ld:{air}:a", air, None, pm25=80, typeOfLocation="urban")
     assert [a["title_en"] for a in alerting.alerts()] == ["High PM2.5 at a"]
+
+
+def test_readings_that_change_nothing_are_evaluated_while_another_writer_holds_sqlite(
+    alerting: World,
+) -> None:
+    if alerting.engine.db.dialect != "sqlite":
+        pytest.skip("PostgreSQL has no single write lock")
+    flood_rule(alerting)
+    flood(alerting, "ca-ty", 1.0)
+    kind = next(t for t in alerting.engine.index.by_type if t.endswith("FloodMonitoring"))
+    rule = alerting.engine.index.by_type[kind][0]
+    attrs = {iri: {"type": "Property", "value": 1.1} for iri in rule.iris.values()}
+    attrs[rule.iris["alertLevel1"]]["value"] = 2.0
+    normal = EntityItem(CA_TY, kind, alerting.west.id, attrs, list(attrs))
+    with alerting.engine.db.engine.connect() as other:  # a long ingest transaction
+        other.exec_driver_sql("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        assert alerting.engine.process([normal]) == []
+        assert time.monotonic() - started < 1.0  # no wait for the write lock
+        other.exec_driver_sql("ROLLBACK")
+    attrs[rule.iris["currentLevel"]]["value"] = 2.6  # above the level: this one must write
+    alerting.engine.process([EntityItem(CA_TY, kind, alerting.west.id, attrs, list(attrs))])
+    alerting.clock.advance(minutes=10)
+    alerting.sweep()
+    assert [a["source_id"] for a in alerting.alerts()] == [CA_TY]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from cityops.context.events import EntityChanged
+from cityops.core.bus import Event
 from cityops.core.config import WebSettings
 from cityops.web.live import LiveFeed, stream
 from web.sse import messages, next_event
@@ -282,3 +284,37 @@ def test_agency_staff_do_not_see_new_reports_before_they_are_routed_to_them(data
     message = feed.buffer[0]
     assert asyncio.run(feed.visible(operator, message))
     assert not asyncio.run(feed.visible(staff, message))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CountedEvent(Event):
+    """An event that counts how often it is serialized."""
+
+    name = "tests.counted"
+    n: int
+    made: list[int] = dataclasses.field(default_factory=list, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        self.made.append(self.n)
+        return super().to_dict()
+
+
+def test_an_event_is_serialized_once_for_all_clients_and_never_when_none_watch(database):
+    async def scenario() -> tuple[list[int], list[list[str]]]:
+        feed = LiveFeed(database, WebSettings())
+        made: list[int] = []
+        for n in range(100):  # nobody connected: the buffer keeps them, nothing is encoded
+            feed.on_event(CountedEvent(n=n, made=made))
+        assert made == []
+        clients = [stream(feed, ("*",), _admin(), None, check=_always_valid) for _ in range(3)]
+        for client in clients:
+            assert (await anext(client))["event"] == "ready"
+        feed.on_event(CountedEvent(n=100, made=made))
+        got = [await anext(client) for client in clients]
+        return made, [[m["event"], m["data"]] for m in got]
+
+    made, got = asyncio.run(scenario())
+    assert made == [100]
+    assert got[0] == got[1] == got[2]
+    assert got[0][0] == "tests.counted"
+    assert json.loads(got[0][1])["data"]["n"] == 100

@@ -3,8 +3,10 @@
 Handlers only look the event up in the rule index (by entity type or event name) and put it
 on a bounded asyncio queue, so publishing never waits for rules. One worker takes what is
 queued (up to `batch_size`), evaluates it in a thread with one database transaction (rule
-state and alerts together), then publishes the alert events. The same worker runs the sweep
-every `sweep_interval_s`, so no two writers ever race on a rule's state.
+state and alerts together), then publishes the alert events. On SQLite a batch is first
+evaluated read-only; only one that changes something is evaluated again under the write lock,
+so the many batches that change nothing never queue behind the ingest's writes. The same
+worker runs the sweep every `sweep_interval_s`, so no two writers ever race on a rule's state.
 """
 
 from __future__ import annotations
@@ -166,12 +168,28 @@ class AlertEngine:
         return _retrying(lambda: self._process(items, now or self.clock()))
 
     def _process(self, items: list[Item], now: datetime) -> list[Event]:
-        with self.db.session() as session:
+        if self.db.dialect == "sqlite" and not self._read_only(items, now):
+            return []  # nothing to write: no wait for the write lock the ingest holds
+        with self.db.session(immediate=True) as session:
             p = ev.Pass(session, now, self.unit_paths, self.known)
             p.preload(self._keys(items))
             for item in items:
                 self._evaluate(p, item)
         return p.events
+
+    def _read_only(self, items: list[Item], now: datetime) -> bool:
+        """Evaluate without writing; say whether a pass that writes is needed."""
+        with self.db.session() as session, session.no_autoflush:
+            p = ev.Pass(session, now, self.unit_paths, self.known, read_only=True)
+            p.preload(self._keys(items))
+            try:
+                for item in items:
+                    self._evaluate(p, item)
+                return p.changed()
+            except ev.NeedsWrite:
+                return True
+            finally:
+                session.rollback()  # a change is made again by the pass that writes
 
     def _evaluate(self, p: ev.Pass, item: Item) -> None:
         if isinstance(item, ev.EntityItem):

@@ -60,9 +60,18 @@ def location(attrs: dict[str, Any]) -> tuple[float | None, float | None]:
     return None, None
 
 
+class NeedsWrite(Exception):
+    """A read-only pass met something to write: evaluate again holding the write lock."""
+
+
 @dataclass
 class Pass:
-    """One transaction's worth of evaluation: the session, the time, and loaded states."""
+    """One transaction's worth of evaluation: the session, the time, and loaded states.
+
+    A `read_only` pass raises NeedsWrite at the first thing it would write (a new state, an
+    alert); state rows it changed show in `session.dirty`. Most batches change nothing, so on
+    SQLite they never wait for the single write lock the ingest holds.
+    """
 
     session: Session
     now: datetime
@@ -71,6 +80,11 @@ class Pass:
     known: set[tuple[int, str]] = field(default_factory=set)
     states: dict[tuple[int, str], AlertRuleState] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    read_only: bool = False
+
+    def changed(self) -> bool:
+        """Say whether the pass changed any row (to be written by a pass that may write)."""
+        return bool(self.session.new or self.session.dirty or self.session.deleted)
 
     def preload(self, keys: set[tuple[int, str]]) -> None:
         """Load the states of many (rule, source) pairs in one query."""
@@ -88,6 +102,8 @@ class Pass:
         key = (rule_id, source_id)
         row = self.states.get(key)
         if row is None:
+            if self.read_only:
+                raise NeedsWrite
             row = AlertRuleState(rule_id=rule_id, source_id=source_id, unit_id=unit_id, data={})
             self.session.add(row)
             self.states[key] = row
@@ -107,11 +123,15 @@ class Pass:
 
     def fire(self, f: writer.Firing) -> None:
         """Raise or re-trigger an alert."""
+        if self.read_only:
+            raise NeedsWrite
         self.events.append(writer.fire(self.session, f, self.now))
 
     def clear(self, rule: CompiledRule, source_id: str) -> None:
         """Clear the source's alert when the rule clears automatically."""
         if rule.auto_clear:
+            if self.read_only:
+                raise NeedsWrite
             event = writer.auto_clear(self.session, rule.id, source_id, self.now)
             if event is not None:
                 self.events.append(event)

@@ -101,6 +101,9 @@ def rule_versions(
 
 
 @router.post("/{rule_id}/test")
-async def test_rule(request: Request, rule_id: int, principal: CurrentUser) -> s.RuleTestResult:
-    """Evaluate a rule against the current entities: which would fire now."""
-    return await run_in_threadpool(try_rule, request.app, principal, rule_id)
+async def test_rule(
+    request: Request, rule_id: int, principal: CurrentUser, body: s.RuleTestBody | None = None
+) -> s.RuleTestResult:
+    """Try a rule: the entities that meet it now, or whether a sample event would match it."""
+    event = body.event if body is not None else None
+    return await run_in_threadpool(try_rule, request.app, principal, rule_id, event)

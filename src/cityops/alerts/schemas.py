@@ -128,6 +128,12 @@ class RuleTestHit(BaseModel):
     value: dict[str, Any]
 
 
+class RuleTestBody(BaseModel):
+    """A sample event to try an event or count-window rule on (its `data` fields)."""
+
+    event: dict[str, Any] | None = None
+
+
 class RuleTestResult(BaseModel):
     """Which current entities meet the condition now (durations not waited for)."""
 

@@ -1,6 +1,8 @@
 """GET /api/live: bus events as Server-Sent Events, scoped to the caller, with catch-up.
 
-Each message is `id: <sequence>`, `event: <event name>`, `data: <Event.to_dict() as JSON>`.
+Each message is `id: <sequence>`, `event: <event name>`, `data: <Event.to_dict() as JSON>`;
+the JSON is made once per event, when the first client that may see it is sent it (most
+events, e.g. every reading's `context.entity_changed`, are never serialized when no one asks).
 A ring buffer keeps the last events so a client reconnecting with `Last-Event-ID` gets what it
 missed (or a `reset` event when its id is too old). Every client has a bounded queue: one that
 falls behind is sent `reset` and disconnected, so a slow browser never holds up the bus.
@@ -14,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -40,15 +43,20 @@ UNIT_PATH_TTL_S = 60.0
 
 @dataclass(frozen=True)
 class Message:
-    """One event as the feed sends it."""
+    """One event as the feed sends it; its JSON is made on first use, once for all clients."""
 
     seq: int
     name: str
     unit_id: int | None
-    data: str
+    event: Event
     # events about work handed to an agency carry agency_id; agency staff see only their own
     agency_id: int | None = None
     for_agency: bool = False
+
+    @cached_property
+    def data(self) -> str:
+        """Return the event as JSON (serialized once, and only if some client is sent it)."""
+        return orjson.dumps(self.event.to_dict(), default=str).decode()
 
 
 @dataclass(eq=False)
@@ -123,7 +131,7 @@ class LiveFeed:
             self.seq,
             event.name,
             unit_id if isinstance(unit_id, int) else None,
-            orjson.dumps(event.to_dict(), default=str).decode(),
+            event,
             agency_id if isinstance(agency_id, int) else None,
             hasattr(event, "agency_id"),
         )

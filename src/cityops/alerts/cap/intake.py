@@ -20,7 +20,7 @@ from cityops.alerts import writer
 from cityops.alerts.access import unit_path
 from cityops.alerts.cap.validate import NS, validate
 from cityops.alerts.choices import ACTIVE
-from cityops.alerts.models import Alert
+from cityops.alerts.models import Alert, AlertEvent
 from cityops.alerts.schemas import AlertActionBody
 from cityops.alerts.service import act
 from cityops.core.audit import record, snapshot
@@ -148,6 +148,8 @@ def import_message(
     if msg.msg_type in {"Update", "Cancel"} and msg.references:
         alert = _referenced(session, msg)
         authorize(principal, Perm.data_write, unit_path(session, alert.unit_id), hide=False)
+        if _applied(session, alert, msg.key):
+            raise Conflict(f"Message {msg.key} was imported already", code="duplicate_message")
         if msg.msg_type == "Cancel":
             if alert.status not in ACTIVE:
                 raise Conflict(f"Alert {alert.id} has ended already", code="alert_ended")
@@ -160,6 +162,12 @@ def import_message(
     unit = _unit(session, root_code, msg)
     authorize(principal, Perm.data_write, unit.path if unit else None, hide=False)
     return _raise(session, principal, msg, unit, now)
+
+
+def _applied(session: Session, alert: Alert, key: str) -> bool:
+    """Say whether an Update or Cancel (by sender and identifier) was applied to the alert."""
+    stmt = select(AlertEvent.id).where(AlertEvent.alert_id == alert.id, AlertEvent.note == key)
+    return session.scalar(stmt.limit(1)) is not None
 
 
 def _update(
