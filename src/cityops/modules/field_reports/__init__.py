@@ -19,6 +19,9 @@ def setup(ctx: ModuleContext) -> None:
     from cityops.modules.field_reports.jobs import deadline_job
     from cityops.modules.field_reports.kpis import KPIS
     from cityops.modules.field_reports.notices import notice_handler
+    from cityops.modules.field_reports.rollup import configure
+
+    configure(ctx.settings.field_reports.utc_offset_hours)
 
     routers = (
         routes.router,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cityops.core.db import Base, JSONType, UTCDateTime, utcnow
 
@@ -60,18 +60,24 @@ class Report(Base):
         Index("ix_fr_reports_status_created", "status", "created_at", "due_at"),
         Index("ix_fr_reports_unit_status_created", "unit_id", "status", "created_at"),
         Index("ix_fr_reports_spam_flagged_created", "spam_flagged", "created_at"),
+        # newest first with the status and due time at hand: the overdue queue and the capped
+        # count read only this index, no table rows (also every created_at range)
+        Index("ix_fr_reports_created_status_due", "created_at", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    # active_history: the statistics rollup (rollup.py) needs the old value of these fields
     category_id: Mapped[int] = mapped_column(
-        ForeignKey("fr_categories.id", ondelete="RESTRICT"), index=True
+        ForeignKey("fr_categories.id", ondelete="RESTRICT"), index=True, active_history=True
     )
     description: Mapped[str] = mapped_column(Text)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     address: Mapped[str | None] = mapped_column(String(300))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="RESTRICT"), index=True, active_history=True
+    )
     reporter_name: Mapped[str | None] = mapped_column(String(200))
     reporter_phone: Mapped[str | None] = mapped_column(String(50))
     reporter_email: Mapped[str | None] = mapped_column(String(200))
@@ -84,28 +90,30 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(20))
     urgency: Mapped[str] = mapped_column(String(20), default="normal")
     agency_id: Mapped[int | None] = mapped_column(
-        ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
+        ForeignKey("agencies.id", ondelete="RESTRICT"), index=True, active_history=True
     )
     status_note: Mapped[str | None] = mapped_column(Text)
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("fr_reports.id", ondelete="SET NULL")
     )
     resolution: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, active_history=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, index=True, active_history=True
+    )
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accept_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Working hours from receipt to resolution, and whether that met the due time.
-    handling_hours: Mapped[float | None] = mapped_column(Float)
-    on_time: Mapped[bool | None] = mapped_column(Boolean)
-    rating: Mapped[int | None] = mapped_column(Integer)
+    handling_hours: Mapped[float | None] = mapped_column(Float, active_history=True)
+    on_time: Mapped[bool | None] = mapped_column(Boolean, active_history=True)
+    rating: Mapped[int | None] = mapped_column(Integer, active_history=True)
     rating_comment: Mapped[str | None] = mapped_column(Text)
-    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True, active_history=True)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     # Deadline events already sent for the current assignment ("resolve.overdue", ...).
     alerts_sent: Mapped[list[str]] = mapped_column(JSONType, default=list)
@@ -113,6 +121,31 @@ class Report(Base):
     spam_score: Mapped[int] = mapped_column(Integer, default=0)
     spam_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     device_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class DailyStat(Base):
+    """Figures of one local day for one group (a category, an agency or a unit), kept by rollup.py.
+
+    `received` is filed under the day of receipt, `processed`/`on_time`/`hours`/`timed` under
+    the day of resolution, `ratings`/`rating_sum`/`satisfied` under the day of the rating, and
+    always under the report's current category, agency (0: none) and unit.
+    """
+
+    __tablename__ = "fr_daily_stats"
+    # on SQLite the rows live in primary-key order: a year of one dimension is one range
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    dim: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    hours: Mapped[float] = mapped_column(Float, default=0.0)
+    timed: Mapped[int] = mapped_column(Integer, default=0)
+    ratings: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatusChange(Base):
@@ -218,3 +251,11 @@ class SubmissionHit(Base):
     ip: Mapped[str] = mapped_column(String(64))
     device_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_daily_stats(session: Session, context: Any) -> None:
+    """Keep the daily statistics rollup in step with every flush that touches a report."""
+    from cityops.modules.field_reports.rollup import after_flush
+
+    after_flush(session, context)

@@ -1,4 +1,4 @@
-"""Report photos: JPEG/PNG/WebP only, re-encoded without metadata (EXIF/GPS), with thumbnails."""
+"""Report photos: JPEG/PNG/WebP only, without metadata (EXIF/GPS), with thumbnails."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -14,10 +15,15 @@ from starlette.concurrency import run_in_threadpool
 from cityops.core import audit
 from cityops.core.errors import CityOpsError, Conflict, NotFound
 from cityops.core.policy import Principal
+from cityops.modules.field_reports import jpeg
 from cityops.modules.field_reports.models import Photo, Report
 from cityops.modules.field_reports.runtime import Runtime
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# Formats accepted but stored as another (HEIC photos from phones become JPEGs).
+CONVERTED = {"HEIF": "JPEG"}
+ACCEPTED = "JPEG, PNG or WebP (or HEIC from a phone)"
+register_heif_opener()  # lets Pillow read HEIC/HEIF (libheif, via pillow-heif)
 THUMB_PX = 320
 MAX_PIXELS = 50_000_000  # a larger image is refused before decoding (decompression bombs)
 
@@ -30,7 +36,7 @@ class PhotoTooLarge(CityOpsError):
 
 
 class UnsupportedPhoto(CityOpsError):
-    """The upload is not a JPEG, PNG or WebP image."""
+    """The upload is not a JPEG, PNG, WebP or HEIC image."""
 
     status_code = 415
     code = "unsupported_media_type"
@@ -47,23 +53,51 @@ class CleanImage:
     height: int
 
 
-def _open(data: bytes) -> Image.Image:
+def _open(data: bytes, *, load: bool = True) -> Image.Image:
+    """Open an upload (header checks; decode all pixels when `load`), refusing bad files."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-            if image.format not in FORMATS:
+            if image.format not in FORMATS and image.format not in CONVERTED:
                 raise UnsupportedPhoto(
-                    f"Photos must be JPEG, PNG or WebP (got {image.format or 'unknown'})"
+                    f"Photos must be {ACCEPTED} (got {image.format or 'unknown'})"
                 )
             if image.width * image.height > MAX_PIXELS:
                 raise PhotoTooLarge(f"Photos may have at most {MAX_PIXELS:,} pixels")
-            image.load()
+            if load:
+                image.load()
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise UnsupportedPhoto("The file is not a readable JPEG, PNG or WebP image") from err
+        raise UnsupportedPhoto(f"The file is not a readable image: send {ACCEPTED}") from err
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise PhotoTooLarge(f"Photos may have at most {MAX_PIXELS:,} pixels") from err
     return image
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(ExifTags.Base.Orientation, 1))
+    except (OSError, SyntaxError, ValueError, TypeError):
+        return 0  # unreadable EXIF: take the re-encoding path, which copes
+
+
+def _clean_jpeg(data: bytes, header: Image.Image) -> CleanImage:
+    """Strip an upright JPEG losslessly; decode it at 1/8 scale (DCT scaling) for the thumbnail."""
+    try:
+        stripped = jpeg.strip(data)
+        small = Image.open(io.BytesIO(stripped))
+        small.draft("RGB" if header.mode == "RGB" else "L", (THUMB_PX, THUMB_PX))
+        small.load()  # reads every scan: a broken stream is refused here
+    except (jpeg.BadJpeg, OSError, SyntaxError) as err:
+        raise UnsupportedPhoto(f"The file is not a readable image: send {ACCEPTED}") from err
+    small.thumbnail((THUMB_PX, THUMB_PX))
+    return CleanImage(
+        data=stripped,
+        thumb=_encode(small, "JPEG"),
+        content_type=FORMATS["JPEG"],
+        width=header.width,
+        height=header.height,
+    )
 
 
 def _encode(image: Image.Image, fmt: str) -> bytes:
@@ -79,11 +113,14 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
 
 
 def clean(data: bytes, max_bytes: int) -> CleanImage:
-    """Check an upload and re-encode it without metadata (turned upright first)."""
+    """Check an upload and drop its metadata (upright JPEGs losslessly, others re-encoded)."""
     if len(data) > max_bytes:
         raise PhotoTooLarge(f"A photo may be at most {max_bytes:,} bytes (got {len(data):,})")
+    header = _open(data, load=False)
+    if header.format == "JPEG" and header.mode in ("RGB", "L") and _orientation(header) == 1:
+        return _clean_jpeg(data, header)
     source = _open(data)
-    fmt = source.format or "JPEG"
+    fmt = CONVERTED.get(source.format or "", source.format or "JPEG")
     upright = ImageOps.exif_transpose(source)
     if upright.mode not in ("RGB", "RGBA", "L", "LA"):
         alpha = "A" in upright.getbands() or "transparency" in upright.info

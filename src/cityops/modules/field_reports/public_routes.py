@@ -108,7 +108,7 @@ async def add_photo(
     secret: Annotated[str, Form()],
     file: Annotated[UploadFile, File()],
 ) -> s.PhotoPublic:
-    """Attach a photo to your report (JPEG, PNG or WebP; GPS and other metadata are removed)."""
+    """Attach a photo to your report (JPEG, PNG, WebP or HEIC; GPS and metadata are removed)."""
 
     def check() -> None:  # the code and secret first: no image work for strangers
         with request.app.state.db.session() as session:

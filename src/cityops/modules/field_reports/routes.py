@@ -16,9 +16,12 @@ from cityops.modules.field_reports import access, categories, photos, service, v
 from cityops.modules.field_reports import schemas as s
 from cityops.modules.field_reports.choices import Source
 from cityops.modules.field_reports.export import XLSX, export_xlsx
+from cityops.modules.field_reports.map_layer import reports_geojson
 from cityops.modules.field_reports.models import Report
 from cityops.modules.field_reports.runtime import Runtime, run, runtime
-from cityops.modules.field_reports.stats import GroupBy, StatsTable, compute
+from cityops.modules.field_reports.sorting import DEFAULT_SORT, SORTS
+from cityops.modules.field_reports.stats import GroupBy, StatsRebuilt, StatsTable, compute
+from cityops.modules.field_reports.stats import rebuild as rebuild_stats
 
 router = APIRouter(prefix="/api/field-reports", tags=["field_reports"])
 
@@ -89,17 +92,23 @@ def list_reports(
     spam_flagged: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    sort: Annotated[str, Query(description="One of " + ", ".join(SORTS))] = DEFAULT_SORT,
 ) -> s.ReportList:
-    """List the reports you may see, newest first (filters combine; total stops at 10,000)."""
+    """List the reports you may see, newest first or by `sort` (total stops at 10,000)."""
     f = service.ReportFilter(
         status, category, agency, unit, urgency, overdue, q, created_from, created_to, spam_flagged
     )
-    rows, total = service.list_reports(session, rt, principal, f, limit=limit, offset=offset)
+    rows, total = service.list_reports(
+        session, rt, principal, f, limit=limit, offset=offset, sort=sort
+    )
     lookup = views.Lookup(session)
     views.prefetch(lookup, rows)
     return s.ReportList(
         items=[views.report_public(lookup, rt, principal, r) for r in rows], total=total
     )
+
+
+router.get("/reports.geojson", response_class=Response)(reports_geojson)
 
 
 @router.post("/reports", status_code=201)
@@ -286,7 +295,7 @@ def add_comment(
 async def add_photo(
     request: Request, principal: CurrentUser, code: str, file: Annotated[UploadFile, File()]
 ) -> s.PhotoPublic:
-    """Attach a photo (JPEG, PNG or WebP; metadata such as GPS is removed)."""
+    """Attach a photo (JPEG, PNG, WebP or HEIC; metadata such as GPS is removed)."""
     image = await photos.cleaned(runtime(request), await file.read())
 
     def work(session: Session, rt: Runtime) -> s.PhotoPublic:
@@ -329,6 +338,14 @@ def stats(
 ) -> StatsTable:
     """Figures for a period by category, agency, unit or month (default: the last 90 days)."""
     return compute(session, rt, principal, by, start, end)
+
+
+@router.post("/stats/rebuild")
+def rebuild_stats_rollup(
+    session: SessionDep, principal: CurrentUser, rt: RuntimeDep
+) -> StatsRebuilt:
+    """Recompute the daily statistics rollup from the reports (administrators)."""
+    return rebuild_stats(session, rt, principal)
 
 
 @router.get("/stats.xlsx")

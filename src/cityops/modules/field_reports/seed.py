@@ -17,6 +17,7 @@ from cityops.core.auth.models import Agency, User
 from cityops.core.auth.service import principal_for_user
 from cityops.core.config import Settings, load_settings
 from cityops.core.policy import Principal, system_principal
+from cityops.modules.field_reports import rollup
 from cityops.modules.field_reports.demo_data import CATEGORIES
 from cityops.modules.field_reports.demo_year import DAYS, Who, Year, generate, places_of, routes_of
 from cityops.modules.field_reports.events import take
@@ -95,5 +96,7 @@ def seed_demo(session: Session, settings: Settings | None = None, days: int = DA
     y.next_id = first
     ids = generate(session, y, days)
     project_many(session, ids)
+    session.flush()
+    rollup.rebuild(session.connection(), rt.fr.utc_offset_hours)  # the bulk insert skipped it
     take(session)  # nobody listens to the demo's past events
     return session.scalar(select(func.count()).select_from(Report)) or 0

@@ -18,7 +18,7 @@ from cityops.core.policy import Perm, Principal, authorize
 from cityops.core.units.locate import locate
 from cityops.core.units.models import Unit
 from cityops.core.units.service import unit_path
-from cityops.modules.field_reports import access, codes, spam
+from cityops.modules.field_reports import access, codes, sorting, spam
 from cityops.modules.field_reports.categories import check_attributes, get_category
 from cityops.modules.field_reports.choices import FINISHED, WITH_AGENCY, Source, Status, Urgency
 from cityops.modules.field_reports.events import ReportCreated, emit
@@ -270,15 +270,19 @@ def list_reports(
     *,
     limit: int = 50,
     offset: int = 0,
+    sort: str = sorting.DEFAULT_SORT,
 ) -> tuple[list[Report], int]:
-    """List the reports the caller may read, newest first, with the total count."""
+    """List the reports the caller may read in `sort` order, with the total count."""
     authorize(principal, Perm.data_read, check_unit=False, hide=False)
     query = _filtered(access.readable(select(Report), principal), f, rt.now)
     # count at most COUNT_CAP matches: an exact count over a million rows costs seconds
-    newest = query.order_by(Report.created_at.desc(), Report.id.desc())
-    capped = newest.with_only_columns(Report.id).limit(COUNT_CAP)  # same plan as the page
+    ordered = query.order_by(*sorting.order_by(sort))
+    # the capped count walks the newest-first index whatever the page's sort (an ORDER BY on a
+    # CASE expression would sort every match just to count them)
+    newest = query.order_by(*sorting.order_by(sorting.DEFAULT_SORT))
+    capped = newest.with_only_columns(Report.id).limit(COUNT_CAP)
     total = session.scalar(select(func.count()).select_from(capped.subquery())) or 0
-    rows = session.scalars(newest.limit(limit).offset(offset))
+    rows = session.scalars(ordered.limit(limit).offset(offset))
     return list(rows), total
 
 

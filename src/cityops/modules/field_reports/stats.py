@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from cityops.core.policy import Perm, Principal, authorize
-from cityops.modules.field_reports.access import readable
+from cityops.core import audit
+from cityops.core.errors import Forbidden
+from cityops.core.policy import Perm, Principal, Role, authorize, scope_filter
+from cityops.core.units.models import Unit
+from cityops.modules.field_reports import rollup
+from cityops.modules.field_reports.access import is_agency_staff, readable
 from cityops.modules.field_reports.choices import WITH_AGENCY
-from cityops.modules.field_reports.models import Report
+from cityops.modules.field_reports.models import DailyStat, Report
 from cityops.modules.field_reports.runtime import Runtime
 from cityops.modules.field_reports.views import Lookup
 
 GroupBy = Literal["category", "agency", "unit", "month"]
 GROUPS: tuple[GroupBy, ...] = ("category", "agency", "unit", "month")
-SATISFIED = 4  # a rating of 4 or 5 counts as satisfied
+SATISFIED = rollup.SATISFIED  # a rating of 4 or 5 counts as satisfied
 
 
 class StatsRow(BaseModel):
@@ -81,11 +85,23 @@ class _Tally:
         )
 
 
-def _label(lookup: Lookup, by: GroupBy, key: str) -> str:
+def _label(lookup: Lookup, by: GroupBy, key: str, units: dict[str, str]) -> str:
     if by == "month" or not key:
         return key or "(chưa giao / unassigned)"
-    item = {"category": lookup.category, "agency": lookup.agency, "unit": lookup.unit}[by](int(key))
+    if by == "unit":
+        return units.get(key, key)
+    item = {"category": lookup.category, "agency": lookup.agency}[by](int(key))
     return item.name if item is not None else key
+
+
+def _unit_names(session: Session, by: GroupBy, keys: list[str]) -> dict[str, str]:
+    """Return the names of the units grouped by, in one query (without their geometry)."""
+    ids = [int(key) for key in keys if key] if by == "unit" else []
+    if not ids:
+        return {}
+    return {
+        str(i): n for i, n in session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids)))
+    }
 
 
 def _month(session: Session, rt: Runtime, column: Any) -> Any:
@@ -107,34 +123,107 @@ def _sum(condition: Any) -> Any:
     return func.sum(case((condition, 1), else_=0))
 
 
-def _figures(
-    session: Session, rt: Runtime, principal: Principal, by: GroupBy, start: datetime, end: datetime
-) -> dict[str, _Tally]:
-    """Count each figure in SQL, grouped, at the time it happened (filed under that month)."""
+def _families(rt: Runtime) -> dict[str, tuple[Any, tuple[Any, ...], tuple[str, ...]]]:
+    """The figure families: the timestamp each is filed under, its SQL sums, their names."""
     late = Report.status.in_(list(WITH_AGENCY)) & (Report.due_at < rt.now)
-    queries = (
-        (Report.created_at, (func.count(), _sum(late)), ("received", "overdue")),
-        (
+    return {
+        "overdue": (Report.created_at, (_sum(late),), ("overdue",)),
+        "received": (Report.created_at, (func.count(),), ("received",)),
+        "processed": (
             Report.resolved_at,
             (func.count(), _sum(Report.on_time.is_(True)), func.sum(Report.handling_hours),
              func.count(Report.handling_hours)),
             ("processed", "on_time", "hours", "timed"),
         ),
-        (
+        "ratings": (
             Report.rated_at,
             (func.count(Report.rating), func.sum(Report.rating), _sum(Report.rating >= SATISFIED)),
             ("ratings", "rating_sum", "satisfied"),
         ),
-    )  # fmt: skip
-    groups: dict[str, _Tally] = {}
-    for column, figures, names in queries:
+    }  # fmt: skip
+
+
+def _add(groups: dict[str, _Tally], key: str, names: tuple[str, ...], counts: Any) -> None:
+    tally = groups.setdefault(key, _Tally())
+    for name, count in zip(names, counts, strict=True):
+        setattr(tally, name, getattr(tally, name) + (count or 0))
+
+
+def _figures(
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    by: GroupBy,
+    span: tuple[datetime, datetime],
+    families: tuple[str, ...],
+    groups: dict[str, _Tally],
+) -> None:
+    """Count figures from the reports in SQL, grouped, at the time each happened."""
+    known = _families(rt)
+    for family in families:
+        column, figures, names = known[family]
         key = _group(session, rt, by, column)
         query = readable(select(key, *figures), principal)
-        query = query.where(column >= start, column < end).group_by(key)
+        query = query.where(column >= span[0], column < span[1]).group_by(key)
+        if family == "overdue":  # only open reports can be overdue: read them through the index
+            query = query.where(Report.status.in_(list(WITH_AGENCY)))
         for value, *counts in session.execute(query):
-            tally = groups.setdefault("" if value is None else str(value), _Tally())
-            for name, count in zip(names, counts, strict=True):
-                setattr(tally, name, getattr(tally, name) + (count or 0))
+            _add(groups, "" if value is None else str(value), names, counts)
+
+
+def _whole_days(rt: Runtime, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """Return the first and last local midnight inside [start, end), if a whole day fits."""
+    tz = timezone(timedelta(hours=rt.fr.utc_offset_hours))
+    local = start.astimezone(tz)
+    first = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first < local:
+        first += timedelta(days=1)
+    last = end.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (first, last) if first < last else None
+
+
+def _sees_everything(session: Session, principal: Principal) -> bool:
+    """Say whether the caller's scope holds every unit (the rollup has no finer scope)."""
+    if is_agency_staff(principal):
+        return False
+    outside = select(Unit.id).where(~scope_filter(principal, Unit.path)).limit(1)
+    return session.scalar(outside) is None
+
+
+def _from_rollup(
+    session: Session, by: GroupBy, days: tuple[datetime, datetime], groups: dict[str, _Tally]
+) -> None:
+    """Add the figures of whole local days from the daily rollup."""
+    d = DailyStat
+    dim, key = ("category", d.day) if by == "month" else (by, d.group_id)
+    sums = [func.sum(getattr(d, name)) for name in rollup.MEASURES]
+    query = select(key, *sums).where(d.dim == dim, d.day >= days[0].date(), d.day < days[1].date())
+    for value, *counts in session.execute(query.group_by(key)):
+        if by == "month":
+            label = value.strftime("%Y-%m") if isinstance(value, date) else str(value)[:7]
+        else:
+            label = str(value) if value else ""
+        _add(groups, label, rollup.MEASURES, counts)
+
+
+def _all_figures(
+    session: Session, rt: Runtime, principal: Principal, by: GroupBy, start: datetime, end: datetime
+) -> dict[str, _Tally]:
+    """Count every figure: whole days from the rollup where it can answer, the rest raw."""
+    groups: dict[str, _Tally] = {}
+    _figures(session, rt, principal, by, (start, end), ("overdue",), groups)
+    rest = ("received", "processed", "ratings")
+    days = _whole_days(rt, start, end)
+    usable = rt.fr.utc_offset_hours == rollup.offset_hours() and _sees_everything(
+        session, principal
+    )
+    if days is None or not usable:
+        _figures(session, rt, principal, by, (start, end), rest, groups)
+        return groups
+    _from_rollup(session, by, days, groups)
+    for edge in ((start, days[0]), (days[1], end)):
+        if edge[0] < edge[1]:
+            _figures(session, rt, principal, by, edge, rest, groups)
     return groups
 
 
@@ -158,9 +247,30 @@ def compute(
     authorize(principal, Perm.data_read, check_unit=False, hide=False)
     end = end or rt.now
     start = start or end - timedelta(days=90)
-    groups = _figures(session, rt, principal, by, start, end)
+    groups = _all_figures(session, rt, principal, by, start, end)
     total = _total(groups)
-    lookup = Lookup(session)
-    rows = [tally.row(key, _label(lookup, by, key)) for key, tally in sorted(groups.items())]
+    lookup, units = Lookup(session), _unit_names(session, by, list(groups))
+    rows = [tally.row(k, _label(lookup, by, k, units)) for k, tally in sorted(groups.items())]
     rows = [r for r in rows if r.received or r.processed or r.ratings]
     return StatsTable(by=by, start=start, end=end, total=total.row("", "Tổng / Total"), rows=rows)
+
+
+class StatsRebuilt(BaseModel):
+    """The outcome of rebuilding the daily statistics rollup."""
+
+    rows: int
+    utc_offset_hours: float
+
+
+def rebuild(session: Session, rt: Runtime, principal: Principal) -> StatsRebuilt:
+    """Recompute the daily rollup from the reports (admins: after bulk loads, offset changes)."""
+    authorize(principal, Perm.data_read, check_unit=False, hide=False)
+    if principal.role is not Role.admin:
+        raise Forbidden("Only an administrator may rebuild the statistics", code="admin_only")
+    rollup.configure(rt.fr.utc_offset_hours)
+    rows = rollup.rebuild(session.connection(), rt.fr.utc_offset_hours)
+    done = StatsRebuilt(rows=rows, utc_offset_hours=rt.fr.utc_offset_hours)
+    audit.record(
+        session, principal, "field_report.stats_rebuild", "fr_daily_stats", after=done.model_dump()
+    )
+    return done
