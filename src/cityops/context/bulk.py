@@ -41,7 +41,8 @@ def can_bulk(parsed: list[ParsedEntity]) -> bool:
     return len(ids) == len(parsed) and not any(p.datasets for p in parsed)
 
 
-def _existing(store: EntityStore, ids: list[str]) -> dict[str, dict[str, Any]]:
+def existing_rows(store: EntityStore, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Load the stored entities of these ids (columns as a dict each), by entity id."""
     cols = (
         T.c.pk,
         T.c.entity_id,
@@ -83,14 +84,21 @@ def _merged(
 
 
 def bulk_write(
-    store: EntityStore, parsed: list[ParsedEntity], *, mode: str, create_missing: bool
+    store: EntityStore,
+    parsed: list[ParsedEntity],
+    *,
+    mode: str,
+    create_missing: bool,
+    existing: dict[str, dict[str, Any]] | None = None,
 ) -> BulkResult:
     """Write many entities: mode 'replace', 'update' or 'update-keep'; create the missing ones
-    when `create_missing` (else report them as not found)."""
+    when `create_missing` (else report them as not found). `existing`: the rows already loaded
+    with existing_rows (they are updated in place)."""
     result = BulkResult()
     if not can_bulk(parsed):
         raise ValueError("bulk_write needs distinct ids and default attribute instances only")
-    existing = _existing(store, list(dict.fromkeys(p.entity_id for p in parsed)))
+    if existing is None:
+        existing = existing_rows(store, list(dict.fromkeys(p.entity_id for p in parsed)))
     updates: list[dict[str, Any]] = []
     changed: list[tuple[str, str, dict[str, Any]]] = []  # (entity id, iri, instance)
     to_create: list[ParsedEntity] = []

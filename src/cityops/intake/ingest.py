@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from cityops.context import history
+from cityops.context import bulk, history
 from cityops.context.entities import ParsedEntity, parse_attributes, parse_datetime
 from cityops.context.errors import NgsiLdError, bad_request, not_found
 from cityops.context.events import EntityChanged
@@ -134,11 +134,11 @@ def split_by_time(
     return fresh, stale
 
 
-def file_history(store: EntityStore, row: ContextEntity, stale: dict[str, Any]) -> None:
+def file_history(store: EntityStore, pk: int, stale: dict[str, Any]) -> None:
     """File late values in the history only (the current state stays)."""
     for attr in stale.values():
         attr["createdAt"] = attr["modifiedAt"] = store.now_iso
-    history.record(store.session, row.pk, list(stale.items()), store.now, store.now_iso)
+    history.record(store.session, pk, list(stale.items()), store.now, store.now_iso)
 
 
 class Ingestor:
@@ -187,8 +187,10 @@ class Ingestor:
         """Write a group on one savepoint; if any reading fails, redo them one by one."""
         try:
             with store.session.begin_nested():
-                rows = self._prefetch(store, group)
-                outcomes = [self._upsert(store, r, rows) for r in group]
+                outcomes = self._bulk(store, group)
+                if outcomes is None:
+                    rows = self._prefetch(store, group)
+                    outcomes = [self._upsert(store, r, rows) for r in group]
         except (NgsiLdError, SQLAlchemyError):
             history.forget_ids()  # attribute names added on the rolled-back savepoint
             rows = self._prefetch(store, group)
@@ -204,6 +206,54 @@ class Ingestor:
                 result.created.append(reading.entity_id)
             events.extend(found)
             landed.append(reading)
+
+    def _bulk(
+        self, store: EntityStore, group: list[Reading]
+    ) -> list[tuple[bool, list[EntityChanged]]] | None:
+        """Write a group through the bulk writer (one SELECT, executemany UPDATE, one history
+        INSERT); None when it does not suit (an entity twice, datasetId instances). Raises on
+        the first bad reading, so the caller redoes the group one reading at a time."""
+        ids = [r.entity_id for r in group]
+        if len(set(ids)) != len(ids):
+            return None
+        existing = bulk.existing_rows(store, ids)
+        outcomes: dict[str, tuple[bool, list[EntityChanged]]] = {}
+        fresh_parts: list[ParsedEntity] = []
+        for r in group:
+            old = existing.get(r.entity_id)
+            if old is None:
+                outcomes[r.entity_id] = self._upsert(store, r, {r.entity_id: None})
+                continue
+            if r.raw is not None:
+                ctx = resolve_context(self.resolver, r.context, old["type"])
+                r.attrs, r.datasets = parse_attributes(as_relationships(r.raw), ctx)
+                r.raw = None
+            if r.datasets or old["datasets"]:
+                return None
+            self._check(store, r, old["type"], old["unit_id"])
+            fresh, stale = split_by_time(old["attrs"], r.attrs)
+            if stale:
+                file_history(store, old["pk"], stale)
+            outcomes[r.entity_id] = (False, [])
+            if fresh:
+                fresh_parts.append(ParsedEntity(r.entity_id, old["type"], fresh))
+        written = bulk.bulk_write(
+            store, fresh_parts, mode="update", create_missing=False, existing=existing
+        )
+        if written.errors:
+            raise written.errors[0][1]
+        for event in written.events:
+            outcomes[event.entity_id] = (False, [event])
+        return [outcomes[entity_id] for entity_id in ids]
+
+    @staticmethod
+    def _check(store: EntityStore, r: Reading, kind: str, unit_id: int | None) -> None:
+        """Refuse a reading of an entity outside the sender's scope or of another type."""
+        if not store.visible_path(unit_id):
+            raise NgsiLdError("Forbidden", f"entity {r.entity_id} is outside your scope")
+        if r.type is not None and r.type != kind:
+            raise bad_request(f"entity {r.entity_id} has type {kind}, not {r.type}")
+        store.check_write(unit_id, r.entity_id)
 
     @staticmethod
     def _prefetch(store: EntityStore, group: list[Reading]) -> dict[str, ContextEntity | None]:
@@ -258,14 +308,10 @@ class Ingestor:
             event = store.create(ParsedEntity(r.entity_id, r.type, r.attrs, r.datasets))
             rows.pop(r.entity_id, None)  # the next reading of it finds the new row
             return True, [event]
-        if not store.visible(row):
-            raise NgsiLdError("Forbidden", f"entity {r.entity_id} is outside your scope")
-        if r.type is not None and r.type != row.type:
-            raise bad_request(f"entity {r.entity_id} has type {row.type}, not {r.type}")
-        store.check_write(row.unit_id, r.entity_id)
+        self._check(store, r, row.type, row.unit_id)
         fresh, stale = split_by_time(row.attrs, r.attrs)
         if stale:
-            file_history(store, row, stale)
+            file_history(store, row.pk, stale)
         if not fresh and not r.datasets:
             return False, []
         return False, store.write_attrs(row, fresh, r.datasets, mode="append").events
