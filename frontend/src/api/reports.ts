@@ -116,6 +116,7 @@ export interface ReportQuery {
   urgency?: string
   overdue?: string
   spam_flagged?: string
+  sort?: string
   q?: string
   limit: number
   offset: number

@@ -14,7 +14,7 @@ export interface UiConfig {
   version: string
   province_code: string
   province_name: string | null
-  map: { tile_url: string | null; tile_attribution: string }
+  map: { tile_url: string | null; tile_attribution: string; software_render_scale: number }
   live_heartbeat_s: number
   live_events: string[]
   /** First segments of the /api routes this server has ('alerts', 'field-reports', ...). */

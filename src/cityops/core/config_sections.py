@@ -267,6 +267,13 @@ class WebSettings(BaseModel):
         None, description="Raster tile URL template ({z}/{x}/{y}); unset: boundaries only."
     )
     map_tile_attribution: str = Field("", description="Attribution shown with the map tiles.")
+    map_software_render_scale: float = Field(
+        0.5,
+        ge=0.25,
+        le=1.0,
+        description="Map resolution (share of the screen's pixels per side) where the browser "
+        "draws WebGL in software (a wall PC without a GPU); 1: full resolution.",
+    )
 
 
 class NotifySettings(BaseModel):

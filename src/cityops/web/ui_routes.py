@@ -15,10 +15,12 @@ router = APIRouter(prefix="/api/ui", tags=["web"])
 
 
 class MapConfigPublic(BaseModel):
-    """The map background: a tile URL template (None: offline, boundaries only)."""
+    """The map background (tile URL template; None: offline, boundaries only) and the map
+    resolution used where WebGL runs in software."""
 
     tile_url: str | None
     tile_attribution: str
+    software_render_scale: float
 
 
 class UiConfigPublic(BaseModel):
@@ -56,6 +58,7 @@ def ui_config(request: Request, session: SessionDep) -> UiConfigPublic:
         map=MapConfigPublic(
             tile_url=settings.web.map_tile_url,
             tile_attribution=settings.web.map_tile_attribution,
+            software_render_scale=settings.web.map_software_render_scale,
         ),
         live_heartbeat_s=settings.web.live_heartbeat_s,
         live_events=registered_names(),

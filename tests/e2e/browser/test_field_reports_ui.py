@@ -383,3 +383,23 @@ def test_a_duplicate_is_closed_against_the_suggested_original(page, demo):
     form.get_by_role("button", name="Xác nhận").click()
     expect(drawer.get_by_test_id("status-badge")).to_have_text("Trùng lặp")
     expect(drawer).to_contain_text(first)
+
+
+def test_the_operator_sorts_the_queue_by_clicking_a_column_header(page, queue):
+    log_in(page, "vanhanh", "/reports")
+    page.get_by_label("Tìm theo nội dung, mã, địa chỉ").fill("tập kết rác tự phát")
+    page.get_by_role("button", name="Lọc", exact=True).click()
+    table = page.get_by_test_id("report-table")
+    created = table.locator("th", has=page.locator('[data-sort="created_at"]'))
+    status = table.locator("th", has=page.locator('[data-sort="status"]'))
+    expect(created).to_have_attribute("aria-sort", "descending")
+    status.get_by_role("button").click()
+    expect(status).to_have_attribute("aria-sort", "ascending")
+    expect(created).to_have_attribute("aria-sort", "none")
+    expect(page).to_have_url(re.compile(r"sort=status"))
+    first_badge = table.locator("tbody tr").first.locator("td").nth(5)
+    expect(first_badge).to_have_text("Mới tiếp nhận")
+    status.get_by_role("button").click()
+    expect(status).to_have_attribute("aria-sort", "descending")
+    expect(page).to_have_url(re.compile(r"sort=-status"))
+    expect(first_badge).not_to_have_text("Mới tiếp nhận")
