@@ -46,6 +46,19 @@ export interface Rule {
   condition: string | null
   q: string | null
   for_seconds: number
+  auto_clear: boolean
+  public: boolean
+  attribute?: string | null
+  delta?: number | null
+  window_seconds?: number | null
+  silence_seconds?: number | null
+  event_name?: string | null
+  filter?: Record<string, unknown>
+  count?: number | null
+  radius_m?: number | null
+  fence?: Record<string, unknown> | null
+  fence_unit_id?: number | null
+  transition?: 'enter' | 'leave' | null
   title_vi: string
   title_en: string
   description: string | null

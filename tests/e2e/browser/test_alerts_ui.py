@@ -79,6 +79,39 @@ def test_a_rule_syntax_error_is_shown_at_its_position_and_the_fixed_rule_is_save
     expect(row).to_contain_text("currentLevel>3")
 
 
+def test_a_cluster_rule_is_built_in_the_editor_with_its_errors_next_to_their_fields(page):
+    log_in(page, "vanhanh", "/alerts/rules")
+    page.get_by_test_id("rule-new").click()
+    editor = page.get_by_test_id("rule-editor")
+    editor.get_by_test_id("rule-kind").select_option("count_window")
+    expect(editor.get_by_label("Điều kiện", exact=True)).to_have_count(0)
+    editor.get_by_label("Tên quy tắc").fill("Nhiều phản ánh ngập gần nhau")
+    editor.get_by_label("Sự kiện", exact=True).fill("field_reports.report_created")
+    editor.get_by_label("Lọc theo trường sự kiện (JSON, không bắt buộc)").fill('{"category": ')
+    editor.get_by_label("Số sự kiện kích hoạt").fill("1")
+    editor.get_by_label("Trong bán kính (mét)").fill("300")
+    editor.get_by_label("Trong khoảng thời gian (giây)").fill("3600")
+    editor.get_by_label("Tiêu đề cảnh báo (tiếng Việt)").fill("Cụm phản ánh ngập")
+    editor.get_by_label("Tiêu đề cảnh báo (tiếng Anh)").fill("Cluster of flooding reports")
+    editor.get_by_test_id("rule-validate").click()
+    expect(editor.locator("#rule-filter-error")).to_contain_text("Không phải đối tượng JSON")
+    editor.get_by_label("Lọc theo trường sự kiện (JSON, không bắt buộc)").fill(
+        '{"category_code": "PA-NGAP"}'
+    )
+    editor.get_by_test_id("rule-validate").click()
+    expect(editor.locator("#rule-count-error")).to_have_text("Vui lòng nhập số từ 2 trở lên.")
+    expect(editor.get_by_label("Số sự kiện kích hoạt")).to_have_attribute("aria-invalid", "true")
+    screenshot(page, "alert-rule-cluster-error")
+    editor.get_by_label("Số sự kiện kích hoạt").fill("5")
+    editor.get_by_label("Trong bán kính (mét)").fill("0")
+    editor.get_by_role("button", name="Lưu").click()
+    expect(editor.locator("#rule-radius_m-error")).to_have_text("Vui lòng nhập số lớn hơn 0.")
+    editor.get_by_label("Trong bán kính (mét)").fill("300")
+    editor.get_by_role("button", name="Lưu").click()
+    row = page.get_by_test_id("rule-table").get_by_role("row", name=re.compile("ngập gần nhau"))
+    expect(row).to_contain_text("field_reports.report_created")
+
+
 def test_an_incidents_sop_checklist_is_ticked_off_and_kept(page, demo):
     sop = {
         "code": "SAT-LO-E2E",
