@@ -24,6 +24,7 @@ from cityops.core.modules import load_modules
 from cityops.core.modules_routes import router as modules_router
 from cityops.core.ops import install_ops, setup_logging
 from cityops.core.scheduler import run_jobs
+from cityops.core.units.public_routes import router as units_public_router
 from cityops.core.units.routes import router as units_router
 
 log = logging.getLogger("cityops")
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for router in (
         auth_router,
         people_router,
+        units_public_router,  # before /api/units/{code}
         units_router,
         audit_router,
         modules_router,

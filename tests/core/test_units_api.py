@@ -236,3 +236,37 @@ def test_import_endpoint_puts_a_file_under_a_parent(client, demo, admin):
     )
     assert response.status_code == 200 and response.json()["created"] == 1
     assert client.get("/api/units/KCN1", headers=admin).json()["parent_code"] == "22918"
+
+
+def test_anyone_gets_todays_boundaries_simplified_for_a_public_map(client, demo, admin):
+    outline = client.get("/api/units/outline.geojson")
+    assert outline.status_code == 200
+    assert outline.headers["content-type"].startswith("application/geo+json")
+    body = outline.json()
+    assert body["attribution"] == BOUNDARY_ATTRIBUTION and "by-sa" in body["license"]
+    assert [f["id"] for f in body["features"]] == ["68"]  # former provinces are not drawn
+    feature = body["features"][0]
+    assert feature["properties"] == {
+        "code": "68",
+        "name": unit(demo, "68").name,
+        "level": "province",
+    }
+    full = client.get("/api/units/68/geometry", headers=admin).json()["geometry"]
+
+    def vertices(geometry):
+        rings = geometry["coordinates"]
+        if geometry["type"] == "MultiPolygon":
+            return sum(len(ring) for polygon in rings for ring in polygon)
+        return sum(len(ring) for ring in rings)
+
+    assert 4 <= vertices(feature["geometry"]) < vertices(full)
+    again = client.get(
+        "/api/units/outline.geojson", headers={"If-None-Match": outline.headers["etag"]}
+    )
+    assert again.status_code == 304
+    client.patch("/api/units/68", json={"name": "Tỉnh Lâm Đồng (mới)"}, headers=admin)
+    changed = client.get(
+        "/api/units/outline.geojson", headers={"If-None-Match": outline.headers["etag"]}
+    )
+    assert changed.status_code == 200
+    assert changed.json()["features"][0]["properties"]["name"] == "Tỉnh Lâm Đồng (mới)"

@@ -26,6 +26,8 @@ export async function verifiedRequests(): Promise<PublicRequest[]> {
   return all.filter((r) => r.description !== null && r.lat !== null && r.long !== null)
 }
 
+const loadedOf = new WeakMap<MapLibre, Promise<void>>()
+
 /** Create a map in `container`: the configured tiles if any, else a plain offline background. */
 export async function createMap(container: HTMLElement): Promise<MapLibre> {
   const config = await api<UiConfig>('/api/ui/config').catch(() => null)
@@ -40,7 +42,31 @@ export async function createMap(container: HTMLElement): Promise<MapLibre> {
   }
   const map = new MapLibre({ container, style, center: [108.0, 11.5], zoom: 7, attributionControl: { compact: true } })
   map.addControl(new NavigationControl({ showCompass: false }), 'top-right')
+  const loaded = new Promise<void>((done) => map.once('load', () => done()))
+  loadedOf.set(map, loaded)
+  void addOutline(map, loaded)
   return map
+}
+
+/** Draw today's unit boundaries (public open data, attributed) beneath the point layers. */
+async function addOutline(map: MapLibre, loaded: Promise<void>): Promise<void> {
+  type Outline = GeoJSON.FeatureCollection & { attribution?: string }
+  const [data] = await Promise.all([api<Outline>('/api/units/outline.geojson').catch(() => null), loaded])
+  if (!data || map.getSource('units')) return
+  map.addSource('units', { type: 'geojson', data, attribution: data.attribution })
+  const below = map.getStyle().layers.find((l) => l.type === 'circle')?.id
+  map.addLayer({ id: 'units-fill', type: 'fill', source: 'units', paint: { 'fill-color': '#1d4ed8', 'fill-opacity': 0.04 } }, below)
+  map.addLayer({
+    id: 'units-line',
+    type: 'line',
+    source: 'units',
+    paint: { 'line-color': '#1d4ed8', 'line-opacity': 0.7, 'line-width': ['match', ['get', 'level'], 'province', 2, 0.6] },
+  }, below)
+}
+
+/** Resolve once the map's style has loaded (also when that happened before the call). */
+export function whenLoaded(map: MapLibre): Promise<void> {
+  return loadedOf.get(map) ?? Promise.resolve()
 }
 
 /** Fit the map around points ([lon, lat]). */

@@ -300,6 +300,12 @@ def test_the_public_map_shows_verified_reports_only(page, demo, queue):
         r["service_request_id"] for r in verified
     }
     assert shown and not unverified & set(shown)
+    outline = (
+        "() => window.__cityopsPublicMap.querySourceFeatures('units').map(f => f.properties.code)"
+    )
+    page.wait_for_function(f"({outline})().length > 0")
+    assert "68" in page.evaluate(outline)
+    expect(page.locator(".maplibregl-ctrl-attrib")).to_contain_text("CC BY-SA 4.0")
     screenshot(page, "public-map")
 
 
