@@ -28,8 +28,9 @@ export async function verifiedRequests(): Promise<PublicRequest[]> {
 
 const loadedOf = new WeakMap<MapLibre, Promise<void>>()
 
-/** Create a map in `container`: the configured tiles if any, else a plain offline background. */
-export async function createMap(container: HTMLElement): Promise<MapLibre> {
+/** Create a map in `container`: the configured tiles if any, else a plain offline background;
+ * with the province outline unless `outline: false` (a page that draws its own boundaries). */
+export async function createMap(container: HTMLElement, options: { outline?: boolean } = {}): Promise<MapLibre> {
   const config = await api<UiConfig>('/api/ui/config').catch(() => null)
   const style: StyleSpecification = {
     version: 8,
@@ -44,7 +45,7 @@ export async function createMap(container: HTMLElement): Promise<MapLibre> {
   map.addControl(new NavigationControl({ showCompass: false }), 'top-right')
   const loaded = new Promise<void>((done) => map.once('load', () => done()))
   loadedOf.set(map, loaded)
-  void addOutline(map, loaded)
+  if (options.outline !== false) void addOutline(map, loaded)
   return map
 }
 
@@ -52,14 +53,14 @@ export async function createMap(container: HTMLElement): Promise<MapLibre> {
 async function addOutline(map: MapLibre, loaded: Promise<void>): Promise<void> {
   type Outline = GeoJSON.FeatureCollection & { attribution?: string }
   const [data] = await Promise.all([api<Outline>('/api/units/outline.geojson').catch(() => null), loaded])
-  if (!data || map.getSource('units')) return
-  map.addSource('units', { type: 'geojson', data, attribution: data.attribution })
+  if (!data || map.getSource('outline')) return
+  map.addSource('outline', { type: 'geojson', data, attribution: data.attribution })
   const below = map.getStyle().layers.find((l) => l.type === 'circle')?.id
-  map.addLayer({ id: 'units-fill', type: 'fill', source: 'units', paint: { 'fill-color': '#1d4ed8', 'fill-opacity': 0.04 } }, below)
+  map.addLayer({ id: 'outline-fill', type: 'fill', source: 'outline', paint: { 'fill-color': '#1d4ed8', 'fill-opacity': 0.04 } }, below)
   map.addLayer({
-    id: 'units-line',
+    id: 'outline-line',
     type: 'line',
-    source: 'units',
+    source: 'outline',
     paint: { 'line-color': '#1d4ed8', 'line-opacity': 0.7, 'line-width': ['match', ['get', 'level'], 'province', 2, 0.6] },
   }, below)
 }

@@ -301,7 +301,7 @@ def test_the_public_map_shows_verified_reports_only(page, demo, queue):
     }
     assert shown and not unverified & set(shown)
     outline = (
-        "() => window.__cityopsPublicMap.querySourceFeatures('units').map(f => f.properties.code)"
+        "() => window.__cityopsPublicMap.querySourceFeatures('outline').map(f => f.properties.code)"
     )
     page.wait_for_function(f"({outline})().length > 0")
     assert "68" in page.evaluate(outline)
