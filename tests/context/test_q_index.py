@@ -4,6 +4,7 @@ array items, relationships, language maps and values the index cannot answer."""
 from __future__ import annotations
 
 from ngsi import json_headers, link
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 
 from cityops.context.models import ContextAttributeValue
@@ -85,3 +86,29 @@ def test_deleting_an_entity_drops_its_indexed_values(client, factory, database):
     with database.session() as session:
         assert session.scalar(count) < before
     assert ids(client, key, "lanes==2") == ["R2"]
+
+
+def test_numbers_updated_in_batches_are_found_by_their_new_value_even_after_index_loss(
+    client, factory, database
+):
+    key = {"X-API-Key": factory.api_key("integrator")}
+    create(client, key, road(1, 2), road(2, 2), road(3, 2))
+    with database.session() as session:  # an index row lost (e.g. a hand-made repair)
+        lost = sa_delete(ContextAttributeValue).where(
+            ContextAttributeValue.attr.like("%lanes"),
+            ContextAttributeValue.entity_pk
+            == select(func.min(ContextAttributeValue.entity_pk)).scalar_subquery(),
+        )
+        session.execute(lost)
+    update = [
+        {"id": f"urn:ngsi-ld:Road:R{n}", "lanes": {"type": "Property", "value": lanes}}
+        for n, lanes in ((1, 7), (2, 8), (3, "two"))
+    ]
+    response = client.post(
+        f"{BASE}/entityOperations/update", json=update, headers=json_headers(key)
+    )
+    assert response.status_code == 204, response.text
+    assert ids(client, key, "lanes==2") == []
+    assert ids(client, key, "lanes==7") == ["R1"]
+    assert ids(client, key, "lanes>=7") == ["R1", "R2"]
+    assert ids(client, key, 'lanes=="two"') == ["R3"]

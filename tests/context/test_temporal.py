@@ -222,7 +222,10 @@ def test_appending_old_readings_changes_history_but_not_current_state(client, ke
     async def record(event: Any) -> None:
         published.append(event)
 
-    app.state.bus.publish = record
+    async def record_many(events: Any) -> None:
+        published.extend(events)
+
+    app.state.bus.publish, app.state.bus.publish_many = record, record_many
     old = {
         "waterLevel": [
             {"type": "Property", "value": v, "observedAt": at(i)} for i, v in ((0, 1.0), (10, 2.0))

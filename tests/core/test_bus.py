@@ -116,3 +116,49 @@ def test_a_handler_gets_events_in_publishing_order_and_a_slow_one_delays_only_it
     (fast, slow_before), slow = asyncio.run(scenario())
     assert fast == [0, 1, 2, 3, 4] and slow_before == []
     assert slow == [0, 1, 2, 3, 4]
+
+
+def test_a_batch_published_at_once_reaches_each_handler_in_order_without_starving_the_loop():
+    async def scenario():
+        bus = InProcessBus()
+        created, everything, ticks = [], [], []
+        bus.subscribe(ReportCreated, created.append)
+        bus.subscribe("*", everything.append)
+        batch = [
+            ReportCreated(report_id=i, unit_code="22918") if i % 3 else ReportClosed(report_id=i)
+            for i in range(1000)
+        ]
+
+        async def ticker():
+            while len(everything) < len(batch):
+                ticks.append(len(everything))
+                await asyncio.sleep(0)
+
+        beat = asyncio.create_task(ticker())
+        await bus.publish_many(batch)
+        await bus.drain()
+        await beat
+        return batch, created, everything, ticks
+
+    batch, created, everything, ticks = asyncio.run(scenario())
+    assert everything == batch
+    assert created == [e for e in batch if isinstance(e, ReportCreated)]
+    # the handlers yield to the loop while a long batch is handled: other tasks ran between
+    assert len({t for t in ticks if 0 < t < len(batch)}) >= 3
+
+
+def test_tuning_the_collector_freezes_start_up_objects_and_zero_leaves_the_defaults():
+    import gc
+
+    from cityops.cli import tune_gc
+
+    before = gc.get_threshold()
+    try:
+        tune_gc(0)
+        assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+        tune_gc(50_000)
+        assert gc.get_threshold()[0] == 50_000
+        assert gc.get_freeze_count() > 10_000  # the imported application is frozen
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

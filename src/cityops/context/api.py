@@ -35,9 +35,7 @@ async def run_store(request: Request, principal: Principal, work: Callable[[Enti
             return work(EntityStore(session, tenant, principal))
 
     result = await run_in_threadpool(job)
-    events = _events_of(result)
-    for event in events:
-        await request.app.state.bus.publish(event)
+    await request.app.state.bus.publish_many(_events_of(result))
     return result
 
 

@@ -102,7 +102,7 @@ def bulk_write(
     updates: list[dict[str, Any]] = []
     changed: list[tuple[str, str, dict[str, Any]]] = []  # (entity id, iri, instance)
     to_create: list[ParsedEntity] = []
-    indexed: list[tuple[int, str, Any]] = []  # (pk, iri, attribute) for the value index
+    indexed: list[tuple[int, str, Any, Any]] = []  # (pk, iri, new, previous): value index
     replaced: list[int] = []
     for item in parsed:
         old = existing.get(item.entity_id)
@@ -115,7 +115,8 @@ def bulk_write(
             if not store.visible_path(old["unit_id"]):
                 raise not_found(f"entity {item.entity_id} not found")
             store.check_write(old["unit_id"], item.entity_id)
-            old["old_location"] = old["attrs"].get(LOCATION_IRI)
+            before = old["attrs"]
+            old["old_location"] = before.get(LOCATION_IRI)
             attrs = _merged(store, old, item, mode)
             updates.append(_update_row(store, old, item, attrs, mode))
             old["attrs"] = attrs
@@ -123,15 +124,15 @@ def bulk_write(
             changed.extend((item.entity_id, i, a) for i, a in applied.items())
             if mode == "replace":
                 replaced.append(old["pk"])
-                indexed.extend((old["pk"], i, a) for i, a in attrs.items())
+                indexed.extend((old["pk"], i, a, None) for i, a in attrs.items())
             else:
-                indexed.extend((old["pk"], i, a) for i, a in applied.items())
+                indexed.extend((old["pk"], i, a, before.get(i)) for i, a in applied.items())
             result.success.append(item.entity_id)
             result.events.append(_event(store, old, item, sorted(applied)))
         except NgsiLdError as err:
             result.errors.append((item.entity_id, err))
     _flush_updates(store, updates, existing)
-    value_index.reindex(store.session, indexed, whole=replaced)
+    value_index.reindex_changed(store.session, indexed, whole=replaced)
     pks = {eid: row["pk"] for eid, row in existing.items()}
     for item in to_create:
         try:
@@ -153,11 +154,6 @@ def _update_row(
         "b_attrs": attrs,
         "b_type": item.type if mode == "replace" else old["type"],
         "b_modified_at": store.now,
-        "b_unit_id": old["unit_id"],
-        "b_min_lon": old["min_lon"],
-        "b_min_lat": old["min_lat"],
-        "b_max_lon": old["max_lon"],
-        "b_max_lat": old["max_lat"],
     }
     old_geo = (old.get("old_location") or {}).get("value")
     new_geo = attrs.get(LOCATION_IRI, {}).get("value")
@@ -178,26 +174,33 @@ def _update_row(
 def _flush_updates(
     store: EntityStore, updates: list[dict[str, Any]], existing: dict[str, dict[str, Any]]
 ) -> None:
-    executemany(store.session.connection(), _update_stmt(), updates)
+    """Update the rows; those whose location did not move leave the placement columns (and
+    their indexes) alone, which most readings are."""
+    conn = store.session.connection()
+    moved = [row for row in updates if "b_unit_id" in row]
+    if moved:
+        executemany(conn, _update_stmt(True), moved)
+    if len(moved) < len(updates):
+        executemany(conn, _update_stmt(False), [r for r in updates if "b_unit_id" not in r])
     updates.clear()
 
 
-@lru_cache(maxsize=1)
-def _update_stmt() -> Any:
-    return (
-        update(T)
-        .where(T.c.pk == bindparam("b_pk"))
-        .values(
-            attrs=bindparam("b_attrs"),
-            type=bindparam("b_type"),
-            modified_at=bindparam("b_modified_at"),
-            unit_id=bindparam("b_unit_id"),
-            min_lon=bindparam("b_min_lon"),
-            min_lat=bindparam("b_min_lat"),
-            max_lon=bindparam("b_max_lon"),
-            max_lat=bindparam("b_max_lat"),
-        )
-    )
+@lru_cache(maxsize=2)
+def _update_stmt(placement: bool) -> Any:
+    values = {
+        "attrs": bindparam("b_attrs"),
+        "type": bindparam("b_type"),
+        "modified_at": bindparam("b_modified_at"),
+    }
+    if placement:
+        values |= {
+            "unit_id": bindparam("b_unit_id"),
+            "min_lon": bindparam("b_min_lon"),
+            "min_lat": bindparam("b_min_lat"),
+            "max_lon": bindparam("b_max_lon"),
+            "max_lat": bindparam("b_max_lat"),
+        }
+    return update(T).where(T.c.pk == bindparam("b_pk")).values(**values)
 
 
 def _event(

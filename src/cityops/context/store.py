@@ -263,8 +263,10 @@ class EntityStore:
             unit_id, bbox = self.placement(new_attrs)
             self.check_write(unit_id, row.entity_id)
             values |= dict(zip(_PLACE_COLUMNS, (unit_id, *bbox), strict=True))
+        before = row.attrs or {}
         self._update_row(row, values)
-        value_index.reindex(self.session, _triples(row.pk, applied))
+        changes = [(row.pk, iri, attr, before.get(iri)) for iri, attr in applied.items()]
+        value_index.reindex_changed(self.session, changes)
         self._history(row, applied, applied_ds)
         result.events.append(self._event("update", row, sorted(set(applied) | set(applied_ds))))
 

@@ -56,6 +56,48 @@ def _insert() -> Any:
     return sa.insert(V)
 
 
+@lru_cache(maxsize=1)
+def _set_number() -> Any:
+    return (
+        sa.update(V)
+        .where(V.c.entity_pk == sa.bindparam("n_pk"), V.c.attr == sa.bindparam("n_attr"))
+        .values(value_num=sa.bindparam("n_num"))
+    )
+
+
+def _number(attr: Any) -> float | None:
+    """The one index value of a plain numeric Property (what most readings are), else None."""
+    if not isinstance(attr, dict) or attr.keys() & {"object", "vocab", "languageMap"}:
+        return None
+    value = attr.get("value")
+    if type(value) is float or type(value) is int:
+        return float(value)
+    return None
+
+
+def reindex_changed(
+    session: Session, changes: list[tuple[int, str, Any, Any]], *, whole: Iterable[int] = ()
+) -> None:
+    """Re-index (entity pk, attribute IRI, new attribute, previous attribute) quadruples: a
+    number replacing a number is updated in place (one row, one index touched); the rest
+    goes through reindex."""
+    whole = set(whole)
+    numbers: list[tuple[int, str, Any, float]] = []
+    others: list[tuple[int, str, Any]] = []
+    for pk, iri, new, old in changes:
+        num = None if pk in whole else _number(new)
+        if num is not None and _number(old) is not None:
+            numbers.append((pk, iri, new, num))
+        else:
+            others.append((pk, iri, new))
+    if numbers:
+        params = [{"n_pk": pk, "n_attr": iri, "n_num": num} for pk, iri, _, num in numbers]
+        if executemany(session.connection(), _set_number(), params) != len(numbers):
+            # an index row was missing (or the driver cannot count): re-index them whole
+            others += [(pk, iri, new) for pk, iri, new, _ in numbers]
+    reindex(session, others, whole=whole)
+
+
 def reindex(
     session: Session,
     changes: Iterable[tuple[int, str, Any]],

@@ -130,6 +130,14 @@ class Settings(BaseSettings):
         True, description="Write logs as one JSON object per line (false: plain text)."
     )
     db_echo: bool = Field(False, description="Log every SQL statement (debugging only).")
+    gc_threshold: int = Field(
+        50_000,
+        ge=0,
+        description=(
+            "`cityops serve`: allocations between young-generation garbage collections, after "
+            "freezing what start-up built (0: Python's defaults)."
+        ),
+    )
     auth: AuthSettings = Field(default_factory=AuthSettings, description="See CITYOPS_AUTH__*.")
     modules: ModulesSettings = Field(
         default_factory=ModulesSettings, description="See CITYOPS_MODULES__*."

@@ -127,22 +127,21 @@ def _plan(conn: Connection, stmt: Any, keys: tuple[str, ...]) -> tuple[str, Any,
     return plan
 
 
-def executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
-    """Execute one cached Core statement for many parameter dicts (all with the same keys).
+def executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:
+    """Execute one cached Core statement for many parameter dicts (all with the same keys);
+    return the rows it changed as the driver counts them (-1 when it cannot tell).
 
     On SQLite the statement is compiled once and run by the driver's executemany, with the
     JSON and timestamp columns converted here (equal timestamps formatted once per call):
     SQLAlchemy's per-row parameter processing costs more than SQLite's own work in bulk
     writes. Other dialects use Core as usual."""
     if not rows:
-        return
+        return 0
     if conn.dialect.name != "sqlite":
-        conn.execute(stmt, rows)
-        return
+        return int(conn.execute(stmt, rows).rowcount)
     sql, getter, convs = _plan(conn, stmt, tuple(rows[0]))
     if not convs:
-        conn.exec_driver_sql(sql, [getter(row) for row in rows])
-        return
+        return int(conn.exec_driver_sql(sql, [getter(row) for row in rows]).rowcount)
     memo: dict[Any, Any] = {}
     params = []
     for row in rows:
@@ -157,7 +156,7 @@ def executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None
             else:
                 values[i] = conv(value)
         params.append(tuple(values))
-    conn.exec_driver_sql(sql, params)
+    return int(conn.exec_driver_sql(sql, params).rowcount)
 
 
 class Database:

@@ -318,10 +318,8 @@ class Ingestor:
 
     async def publish(self, events: Sequence[EntityChanged]) -> None:
         """Publish events on the bus (none without a bus, e.g. the CSV import)."""
-        if self.bus is None:
-            return
-        for event in events:
-            await self.bus.publish(event)
+        if self.bus is not None:
+            await self.bus.publish_many(events)
 
     async def ingest(self, readings: Sequence[Reading]) -> IngestResult:
         """Write readings in a worker thread, then publish their events."""
