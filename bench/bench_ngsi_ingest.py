@@ -6,6 +6,9 @@ station) and measures readings/s. In the same run it measures the raw engine doi
 writes (SQLite executemany: one UPDATE of the entity row and one INSERT of the history row
 per reading) so the ratio holds on a noisy machine. Prints JSON.
 
+A second run on a fresh server has 1,000 alert rules active (the alert benchmark's set, 1%
+of them on these stations' type), as the alerts issue asks that they not slow ingestion.
+
 Targets (issue "Context-data hub"): >= 30,000 readings/s and >= 0.3 of the raw rate. Exits
 non-zero when under target only with --enforce (the hub's performance work is in progress).
 """
@@ -51,8 +54,27 @@ def batch(stations: int, tick: int, start: int) -> list[dict]:
     ]
 
 
-def http_rate(stations: int, batches: int) -> tuple[float, float]:
-    """Readings/s through the API, and the server's RSS afterwards (MB)."""
+def add_rules(server: Server, count: int) -> None:
+    """Create `count` alert rules (the alert benchmark's set: 1% on these stations' type)."""
+    from bench_alert_latency import OTHER_TYPES, probe_reading, rule_bodies
+
+    if not count:
+        return
+    admin = {"X-API-Key": server.cli("create-api-key", "--name", "admin", "--role", "admin")}
+    with httpx.Client(base_url=server.base, headers=admin, timeout=120) as client:
+        for kind, attr in OTHER_TYPES:  # rules may name only attributes the hub has seen
+            body = {"entity_id": f"urn:ngsi-ld:{kind}:seed", "type": kind, "attrs": {attr: 1.0}}
+            client.post("/api/intake/readings", json={"readings": [body]}).raise_for_status()
+        client.post("/api/intake/readings", json=probe_reading(1.0)).raise_for_status()
+        for body in rule_bodies(count):
+            r = client.post("/api/alerts/rules", json=body)
+            if r.status_code != 201:
+                raise RuntimeError(r.text[:500])
+
+
+def http_rate(stations: int, batches: int, rules: int = 0) -> tuple[float, float]:
+    """Readings/s through the API (with `rules` alert rules active), and the server's RSS
+    afterwards (MB)."""
     server = Server().start()
     try:
         headers = {"X-API-Key": server.key, "Content-Type": "application/json", "Link": LINK}
@@ -66,6 +88,7 @@ def http_rate(stations: int, batches: int) -> tuple[float, float]:
                         "value": {"type": "Point", "coordinates": [108.1, 10.93]},
                     }
                 client.post(url, content=orjson.dumps(seed)).raise_for_status()
+            add_rules(server, rules)
             bodies = [
                 orjson.dumps(batch(1000, t + 1, (t * 1000) % stations)) for t in range(batches)
             ]
@@ -135,9 +158,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stations", type=int, default=5000)
     parser.add_argument("--batches", type=int, default=30)
+    parser.add_argument(
+        "--rules", type=int, default=1000, help="alert rules for the second run (0: skip it)"
+    )
     parser.add_argument("--enforce", action="store_true", help="exit 1 when under target")
     args = parser.parse_args()
     api, rss = http_rate(args.stations, args.batches)
+    with_rules = http_rate(args.stations, args.batches, args.rules)[0] if args.rules else None
     raw = raw_rate(args.stations, args.batches)
     ok = api >= TARGET and api / raw >= TARGET_RATIO
     print(
@@ -151,6 +178,13 @@ def main() -> int:
                 "target_ratio": TARGET_RATIO,
                 "meets_target": ok,
                 "server_rss_mb": round(rss, 1),
+                "with_alert_rules": {
+                    "rules": args.rules,
+                    "readings_per_s": round(with_rules),
+                    "ratio_to_no_rules": round(with_rules / api, 3),
+                }
+                if with_rules
+                else None,
                 "batch_size": 1000,
                 "batches": args.batches,
                 "stations": args.stations,
