@@ -26,9 +26,10 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from cityops.alerts import evaluate as ev
-from cityops.alerts import sweep
+from cityops.alerts import prefilter, sweep
 from cityops.alerts.compile import ENTITY_KINDS, CompiledRule, compile_rule, fence_of_unit
 from cityops.alerts.models import AlertRule, AlertRuleState
+from cityops.alerts.prefilter import KnownPairs
 from cityops.context.events import EntityChanged
 from cityops.context.jsonld import ContextResolver
 from cityops.core.bus import Event, EventBus
@@ -65,6 +66,7 @@ class RuleIndex:
                 self.by_type[types[rule.id]].append(rule)
             else:
                 self.by_event[rule.params["event_name"]].append(rule)
+        self.plans = prefilter.plans(self.by_type)
 
 
 class AlertEngine:
@@ -83,7 +85,7 @@ class AlertEngine:
         self.queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=settings.queue_size)
         self.index = RuleIndex([], {})
         self.unit_paths: dict[int, str] = {}
-        self.known: set[tuple[int, str]] = set()  # (rule, source) pairs with a state row
+        self.known = KnownPairs()  # (rule, source) pairs with a state row
         self.dropped = 0
         self._dirty = True
         self._lock = asyncio.Lock()
@@ -101,7 +103,7 @@ class AlertEngine:
         with self.db.session() as session:
             self.unit_paths = {i: p for i, p in session.execute(select(Unit.id, Unit.path))}
             pairs = select(AlertRuleState.rule_id, AlertRuleState.source_id)
-            self.known = {(r, src) for r, src in session.execute(pairs)}
+            self.known = KnownPairs((r, src) for r, src in session.execute(pairs))
             for rule in session.scalars(select(AlertRule).where(AlertRule.enabled.is_(True))):
                 try:
                     path = self.unit_paths.get(rule.unit_id) if rule.unit_id else None
@@ -153,10 +155,8 @@ class AlertEngine:
     def _keys(self, items: list[Item]) -> set[tuple[int, str]]:
         keys: set[tuple[int, str]] = set()
         for item in items:
-            if isinstance(item, ev.EntityItem):
-                keys |= {
-                    (r.id, item.entity_id) for r in self.index.by_type.get(item.entity_type, ())
-                }
+            if isinstance(item, ev.EntityItem):  # only pairs with a state row need loading
+                keys |= {(rid, item.entity_id) for rid in self.known.rules_of(item.entity_id)}
             else:
                 keys |= {(r.id, "*") for r in self.index.by_event.get(item.name, ())}
         return keys
@@ -193,7 +193,10 @@ class AlertEngine:
 
     def _evaluate(self, p: ev.Pass, item: Item) -> None:
         if isinstance(item, ev.EntityItem):
-            for rule in self.index.by_type.get(item.entity_type, ()):
+            plan = self.index.plans.get(item.entity_type)
+            if plan is None:
+                return
+            for rule in plan.pick(item.attrs, self.known.rules_of(item.entity_id)):
                 if p.in_scope(rule, item.unit_id):
                     ev.ENTITY_EVALUATORS[rule.kind](p, rule, item)
             return
