@@ -26,15 +26,23 @@ router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD entities"])
 T = TypeVar("T")
 
 
-async def run_store(request: Request, principal: Principal, work: Callable[[EntityStore], T]) -> T:
-    """Run store work in a worker thread and one transaction; publish the events it made."""
+async def run_store(
+    request: Request,
+    principal: Principal,
+    work: Callable[[EntityStore], T],
+    *,
+    batch: bool = False,
+) -> T:
+    """Run store work in one transaction (a batch in a worker thread; one entity where the
+    database says it cannot wait, see Database.run); publish the events it made."""
     tenant = http.tenant(request)
+    db = request.app.state.db
 
     def job() -> T:
-        with request.app.state.db.session(immediate=True) as session:
+        with db.session(immediate=True) as session:
             return work(EntityStore(session, tenant, principal))
 
-    result = await run_in_threadpool(job)
+    result = await (run_in_threadpool(job) if batch else db.run(job, writes=True))
     await request.app.state.bus.publish_many(_events_of(result))
     return result
 
@@ -105,7 +113,7 @@ async def query_entities(request: Request, principal: NgsiPrincipal) -> Response
                 return [render_feature(r, ctx, opts) for r in rows], total
             return [render_entity(r, ctx, opts) for r in rows], total
 
-    items, total = await run_in_threadpool(job)
+    items, total = await request.app.state.db.run(job)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
     body: Any = items
     if neg.media == "application/geo+json":
@@ -129,7 +137,7 @@ async def get_entity(request: Request, entity_id: str, principal: NgsiPrincipal)
                 return render_feature(row, ctx, opts)
             return render_entity(row, ctx, opts)
 
-    return http.respond(request, await run_in_threadpool(job), ctx, neg.media)
+    return http.respond(request, await request.app.state.db.run(job), ctx, neg.media)
 
 
 @router.delete("/entities/{entity_id:path}/attrs/{attr}", status_code=204)

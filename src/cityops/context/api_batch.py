@@ -92,7 +92,9 @@ async def _batch(
     items: list[Any],
     step: Callable[[EntityStore, Any], tuple[str, Any, bool]],
 ) -> BatchOutcome:
-    outcome = await run_store(request, principal, lambda s: _each(s, items, BatchOutcome(), step))
+    outcome = await run_store(
+        request, principal, lambda s: _each(s, items, BatchOutcome(), step), batch=True
+    )
     return outcome
 
 
@@ -158,7 +160,7 @@ async def _bulk_or_each(
     def work(store: EntityStore) -> BulkResult:
         return bulk_write(store, parsed, mode=mode, create_missing=create_missing)
 
-    result = await run_store(request, principal, work)
+    result = await run_store(request, principal, work, batch=True)
     outcome.success, outcome.created = result.success, result.created
     for entity_id, err in result.errors:
         outcome.fail(entity_id, err)

@@ -6,7 +6,6 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from cityops.context import http, temporal_write
@@ -66,7 +65,7 @@ async def query_temporal(request: Request, principal: NgsiPrincipal) -> Response
             page = temporal_entities(session, rows, ctx, tq, settings.temporal.max_instances)
             return page, total
 
-    page, total = await run_in_threadpool(job)
+    page, total = await request.app.state.db.run(job)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
     return _answer(request, page, page.items, ctx, tq, **headers)
 
@@ -101,7 +100,7 @@ async def get_temporal(request: Request, entity_id: str, principal: NgsiPrincipa
             row = EntityStore(session, tenant, principal).get(entity_id)
             return temporal_entities(session, [row], ctx, tq, max_instances)
 
-    page = await run_in_threadpool(job)
+    page = await request.app.state.db.run(job)
     return _answer(request, page, page.items[0], ctx, tq)
 
 
@@ -203,6 +202,6 @@ async def query_temporal_batch(request: Request, principal: NgsiPrincipal) -> Re
             page = temporal_entities(session, rows, ctx, tq, settings.temporal.max_instances)
             return page, total
 
-    page, total = await run_in_threadpool(job)
+    page, total = await request.app.state.db.run(job)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
     return _answer(request, page, page.items, ctx, tq, **headers)
