@@ -72,3 +72,44 @@ def test_a_client_server_database_always_uses_the_thread_pool(database):
         return await database.run(threading.get_ident) != threading.get_ident()
 
     assert asyncio.run(scenario())
+
+
+def test_a_write_on_the_loop_never_sleeps_behind_another_connection_writing(tmp_path):
+    import sqlite3
+
+    db = Database(f"sqlite:///{tmp_path}/run.db")
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (v INTEGER)")
+
+    def write() -> int:
+        with db.session(immediate=True) as session:
+            session.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
+        return threading.get_ident()
+
+    async def scenario() -> tuple[bool, int]:
+        other = sqlite3.connect(f"{tmp_path}/run.db", check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # e.g. a CLI import writing: not this process's lock
+        other.execute("INSERT INTO t VALUES (0)")
+        ticks = 0
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, other.commit)
+
+        async def ticker() -> None:
+            nonlocal ticks
+            for _ in range(20):
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        beat = asyncio.create_task(ticker())
+        in_worker = await db.run(write, writes=True) != threading.get_ident()
+        await beat
+        other.close()
+        return in_worker, ticks
+
+    try:
+        in_worker, ticks = asyncio.run(scenario())
+        with db.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT count(*) FROM t").scalar()
+    finally:
+        db.engine.dispose()
+    assert in_worker and ticks == 20 and rows == 2

@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -61,12 +62,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+BUSY_TIMEOUT_MS = 5000
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.close()
 
 
@@ -162,6 +166,10 @@ def executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:
     return int(conn.exec_driver_sql(sql, params).rowcount)
 
 
+class _WouldWait(Exception):
+    """A write tried on the event loop found the SQLite database locked by another writer."""
+
+
 class Database:
     """An engine and its session factory."""
 
@@ -170,6 +178,7 @@ class Database:
         self.engine = make_engine(url, echo=echo)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = threading.RLock()  # SQLite: one immediate writer of this process at once
+        self._no_wait = threading.local()  # set while Database.run tries a write on the loop
 
     @property
     def dialect(self) -> str:
@@ -191,13 +200,27 @@ class Database:
         serial = immediate and self.dialect == "sqlite"
         with self._writer if serial else nullcontext(), self.sessionmaker() as session:
             if serial:
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                self._begin_immediate(session.connection())
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    def _begin_immediate(self, conn: Connection) -> None:
+        if not getattr(self._no_wait, "on", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        conn.exec_driver_sql("PRAGMA busy_timeout=0")  # another process/connection writing:
+        try:  # say so at once instead of sleeping on the event loop
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except OperationalError as err:
+            if "locked" in str(err) or "busy" in str(err):
+                raise _WouldWait from err
+            raise
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     async def run(self, job: Callable[[], T], *, writes: bool = False) -> T:
         """Run a short unit of work (one entity, one page) and return its result.
@@ -207,8 +230,10 @@ class Database:
         thread-pool hop costs about 300 us of CPU, more than such work itself, and the work
         holds the interpreter lock in a thread just the same. Anything that could wait (the
         write lock busy, a client-server database's network and row locks) goes to the
-        thread pool, so the loop never stalls behind another writer. Batches should use the
-        thread pool directly: they run long.
+        thread pool, so the loop never stalls behind another writer; so does a write whose
+        BEGIN IMMEDIATE finds another connection writing (the job must open its session
+        before doing anything else). Batches should use the thread pool directly: they run
+        long.
         """
         if self.dialect != "sqlite":
             return await run_in_threadpool(job)
@@ -216,10 +241,15 @@ class Database:
             return job()
         if not self._writer.acquire(blocking=False):
             return await run_in_threadpool(job)
-        try:
-            return job()  # session(immediate=True) takes the same (re-entrant) lock again
+        self._no_wait.on = True
+        try:  # session(immediate=True) takes the same (re-entrant) lock again
+            return job()
+        except _WouldWait:
+            pass  # the job opens its session first: nothing was done yet
         finally:
+            self._no_wait.on = False
             self._writer.release()
+        return await run_in_threadpool(job)
 
     def ping(self) -> bool:
         """Say whether the database answers."""
