@@ -179,12 +179,23 @@ export async function duplicates(code: string): Promise<Duplicate[]> {
   return Array.isArray(found) ? found : found.items
 }
 
-/** Upload a photo (multipart) to a report; `secret` for the citizen's own report. */
-export async function uploadPhoto(url: string, file: File, secret?: string): Promise<Photo> {
+export interface Receipt {
+  tracking_code: string
+  secret: string
+}
+
+/** Send a citizen's report and its photos in one request (multipart when there are photos):
+ * the server stores all or nothing, and names a refused photo. */
+export async function submitReport(report: object, photos: File[]): Promise<Receipt> {
+  if (!photos.length) return api<Receipt>(`${FR}/public/reports`, { body: report })
   const form = new FormData()
-  if (secret) form.append('secret', secret)
-  form.append('file', file)
-  const response = await fetch(url, { method: 'POST', body: form, credentials: 'same-origin' })
+  form.append('report', new Blob([JSON.stringify(report)], { type: 'application/json' }))
+  for (const file of photos) form.append('photos', file)
+  return postForm<Receipt>(`${FR}/public/reports`, form)
+}
+
+async function postForm<T>(url: string, form: FormData): Promise<T> {
+  const response = await fetch(url, { method: 'POST', body: form, credentials: 'same-origin', headers: { Accept: 'application/json' } })
   const text = await response.text()
   let body: unknown = undefined
   try {
@@ -193,7 +204,15 @@ export async function uploadPhoto(url: string, file: File, secret?: string): Pro
     body = { detail: text }
   }
   if (!response.ok) throw toApiError(response.status, body)
-  return body as Photo
+  return body as T
+}
+
+/** Upload a photo (multipart) to a report; `secret` for the citizen's own report. */
+export async function uploadPhoto(url: string, file: File, secret?: string): Promise<Photo> {
+  const form = new FormData()
+  if (secret) form.append('secret', secret)
+  form.append('file', file)
+  return postForm<Photo>(url, form)
 }
 
 let choicesCache: Promise<Choices> | null = null

@@ -3,7 +3,10 @@
 A file is stored once under the SHA-256 of its bytes (`files/ab/cd/abcd...`), so saving the
 same bytes twice gives the same key and costs nothing. The database keeps the key and the
 content type; this store keeps only bytes. An S3-compatible store can replace it behind the
-same four calls.
+same calls.
+
+Files derived from a stored one (a photo's thumbnail) are kept beside it as `<key>.<name>`,
+made on first use and removed with it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -19,6 +23,7 @@ from typing import BinaryIO
 from cityops.core.errors import NotFound
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
+_DERIVED = re.compile(r"^[a-z0-9_-]{1,32}$")
 
 
 @dataclass(frozen=True)
@@ -52,16 +57,25 @@ class FileStore:
         key = hashlib.sha256(data).hexdigest()
         target = self.path(key)
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(data)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            _write(target, data)
         return FileRef(key=key, size=len(data), content_type=content_type)
+
+    def derived(self, key: str, name: str, make: Callable[[bytes], bytes]) -> bytes:
+        """Return the file `name` derived from a stored one, making and keeping it on first use.
+
+        `make` must give the same bytes for the same input: concurrent first uses each write a
+        complete file and the last rename wins, so the kept file is never partial or doubled.
+        """
+        if not _DERIVED.match(name):
+            raise ValueError(f"not a derived file name: {name!r}")
+        target = self.path(key).with_name(f"{key}.{name}")
+        try:
+            return target.read_bytes()
+        except FileNotFoundError:
+            pass
+        data = make(self.read(key))
+        _write(target, data)
+        return data
 
     def exists(self, key: str) -> bool:
         """Say whether a file is stored under this key."""
@@ -80,9 +94,25 @@ class FileStore:
             return f.read()
 
     def delete(self, key: str) -> bool:
-        """Remove a stored file; return False if it was not there."""
+        """Remove a stored file and the files derived from it; return False if it was not there."""
+        path = self.path(key)
+        for derived in path.parent.glob(f"{key}.*"):
+            derived.unlink(missing_ok=True)
         try:
-            self.path(key).unlink()
+            path.unlink()
         except FileNotFoundError:
             return False
         return True
+
+
+def _write(target: Path, data: bytes) -> None:
+    """Write a file atomically: a temporary file in the same folder, then a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -42,7 +42,8 @@ def strip(data: bytes) -> bytes:
     """Return the JPEG without metadata segments, its compressed pixels untouched."""
     if data[:2] != b"\xff\xd8":
         raise BadJpeg("not a JPEG (no start-of-image marker)")
-    out, pos, size = [b"\xff\xd8"], 2, len(data)
+    out: list[bytes | memoryview] = [b"\xff\xd8"]
+    pos, size = 2, len(data)
     while pos < size:
         if data[pos] != 0xFF or pos + 1 >= size:
             raise BadJpeg(f"expected a marker at byte {pos}")
@@ -65,7 +66,7 @@ def strip(data: bytes) -> bytes:
             out.append(data[pos:end])
         if marker == SOS:
             scan_end = _scan_end(data, end)
-            out.append(data[end:scan_end])
+            out.append(memoryview(data)[end:scan_end])  # the pixels: joined once, not copied twice
             end = scan_end
         pos = end
     raise BadJpeg("the file ends without an end-of-image marker")

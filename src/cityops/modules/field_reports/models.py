@@ -185,7 +185,7 @@ class Comment(Base):
 
 
 class Photo(Base):
-    """A photo of a report, re-encoded without metadata, with its thumbnail."""
+    """A photo of a report, without metadata; its thumbnail is made on first view."""
 
     __tablename__ = "fr_photos"
 
@@ -194,7 +194,8 @@ class Photo(Base):
         ForeignKey("fr_reports.id", ondelete="CASCADE"), index=True
     )
     file_key: Mapped[str] = mapped_column(String(64))
-    thumb_key: Mapped[str] = mapped_column(String(64))
+    # set only on photos stored before thumbnails were made on demand (files.derived now)
+    thumb_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     content_type: Mapped[str] = mapped_column(String(40))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)

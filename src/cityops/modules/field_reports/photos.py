@@ -1,4 +1,9 @@
-"""Report photos: JPEG/PNG/WebP only, without metadata (EXIF/GPS), with thumbnails."""
+"""Report photos: JPEG/PNG/WebP only, without metadata (EXIF/GPS); thumbnails on first view.
+
+A submission stores the cleaned photo only (an upright JPEG is checked by its headers and
+stripped losslessly, never decoded). The 320 px thumbnail is made the first time someone asks
+for it and kept in the file store beside the photo (as FixMyStreet sizes photos on demand).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cityops.core import audit
 from cityops.core.errors import CityOpsError, Conflict, NotFound
+from cityops.core.files import FileRef
 from cityops.core.policy import Principal
 from cityops.modules.field_reports import jpeg
 from cityops.modules.field_reports.models import Photo, Report
@@ -25,6 +31,7 @@ CONVERTED = {"HEIF": "JPEG"}
 ACCEPTED = "JPEG, PNG or WebP (or HEIC from a phone)"
 register_heif_opener()  # lets Pillow read HEIC/HEIF (libheif, via pillow-heif)
 THUMB_PX = 320
+THUMB = f"thumb{THUMB_PX}"  # the name of the derived file in the store
 MAX_PIXELS = 50_000_000  # a larger image is refused before decoding (decompression bombs)
 
 
@@ -42,12 +49,18 @@ class UnsupportedPhoto(CityOpsError):
     code = "unsupported_media_type"
 
 
+class UndecodablePhoto(CityOpsError):
+    """A stored photo's pixels cannot be decoded (its thumbnail cannot be made)."""
+
+    status_code = 422
+    code = "undecodable_photo"
+
+
 @dataclass(frozen=True)
 class CleanImage:
-    """An image re-encoded without metadata, and its thumbnail."""
+    """An image without metadata (stripped or re-encoded), ready to store."""
 
     data: bytes
-    thumb: bytes
     content_type: str
     width: int
     height: int
@@ -82,21 +95,13 @@ def _orientation(image: Image.Image) -> int:
 
 
 def _clean_jpeg(data: bytes, header: Image.Image) -> CleanImage:
-    """Strip an upright JPEG losslessly; decode it at 1/8 scale (DCT scaling) for the thumbnail."""
+    """Strip an upright JPEG losslessly: its headers are checked, its pixels copied as they are."""
     try:
         stripped = jpeg.strip(data)
-        small = Image.open(io.BytesIO(stripped))
-        small.draft("RGB" if header.mode == "RGB" else "L", (THUMB_PX, THUMB_PX))
-        small.load()  # reads every scan: a broken stream is refused here
-    except (jpeg.BadJpeg, OSError, SyntaxError) as err:
+    except jpeg.BadJpeg as err:
         raise UnsupportedPhoto(f"The file is not a readable image: send {ACCEPTED}") from err
-    small.thumbnail((THUMB_PX, THUMB_PX))
     return CleanImage(
-        data=stripped,
-        thumb=_encode(small, "JPEG"),
-        content_type=FORMATS["JPEG"],
-        width=header.width,
-        height=header.height,
+        data=stripped, content_type=FORMATS["JPEG"], width=header.width, height=header.height
     )
 
 
@@ -127,15 +132,26 @@ def clean(data: bytes, max_bytes: int) -> CleanImage:
         upright = upright.convert("RGBA" if alpha else "RGB")
     pixels = Image.new(upright.mode, upright.size)
     pixels.paste(upright)
-    thumb = pixels.copy()
-    thumb.thumbnail((THUMB_PX, THUMB_PX))
     return CleanImage(
         data=_encode(pixels, fmt),
-        thumb=_encode(thumb, fmt),
         content_type=FORMATS[fmt],
         width=pixels.width,
         height=pixels.height,
     )
+
+
+def thumbnail(data: bytes, content_type: str) -> bytes:
+    """Make the 320 px thumbnail of a stored (clean, upright) photo, in the photo's format."""
+    fmt = next((f for f, t in FORMATS.items() if t == content_type), "JPEG")
+    try:
+        image = Image.open(io.BytesIO(data))
+        if fmt == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale straight from the DCT
+            image.draft("RGB" if image.mode == "RGB" else "L", (THUMB_PX, THUMB_PX))
+        image.load()
+    except (OSError, SyntaxError, ValueError) as err:
+        raise UndecodablePhoto("The stored photo cannot be decoded to make its thumbnail") from err
+    image.thumbnail((THUMB_PX, THUMB_PX))
+    return _encode(image, fmt)
 
 
 async def cleaned(rt: Runtime, data: bytes) -> CleanImage:
@@ -144,22 +160,33 @@ async def cleaned(rt: Runtime, data: bytes) -> CleanImage:
 
 
 def add_photo(
-    session: Session, rt: Runtime, principal: Principal, report: Report, image: CleanImage
+    session: Session,
+    rt: Runtime,
+    principal: Principal,
+    report: Report,
+    image: CleanImage,
+    *,
+    count: int | None = None,
+    stored: FileRef | None = None,
 ) -> Photo:
-    """Store a cleaned photo of a report (the caller checks the right to add one)."""
-    count = session.scalar(select(func.count()).where(Photo.report_id == report.id)) or 0
+    """Store a cleaned photo of a report (the caller checks the right to add one).
+
+    `count`: how many photos the report has already, when the caller knows (a new report);
+    `stored`: the image's file when the caller saved it before the transaction.
+    """
+    if count is None:
+        count = session.scalar(select(func.count()).where(Photo.report_id == report.id)) or 0
     if count >= rt.fr.max_photos:
         raise Conflict(
             f"Report {report.tracking_code} has {count} photos already (at most "
             f"{rt.fr.max_photos})",
             code="too_many_photos",
         )
-    full = rt.files.save(image.data, image.content_type)
-    thumb = rt.files.save(image.thumb, image.content_type)
+    full = stored or rt.files.save(image.data, image.content_type)
     photo = Photo(
         report_id=report.id,
         file_key=full.key,
-        thumb_key=thumb.key,
+        thumb_key=None,  # made on first view (photo_bytes)
         content_type=image.content_type,
         width=image.width,
         height=image.height,
@@ -184,8 +211,14 @@ def add_photo(
 def photo_bytes(
     session: Session, rt: Runtime, report: Report, photo_id: int, thumb: bool
 ) -> tuple[bytes, str]:
-    """Return a photo's (or its thumbnail's) bytes and content type."""
+    """Return a photo's bytes (or its thumbnail's, made and kept on first request) and type."""
     photo = session.get(Photo, photo_id)
     if photo is None or photo.report_id != report.id:
         raise NotFound(f"No photo {photo_id} on report {report.tracking_code}")
-    return rt.files.read(photo.thumb_key if thumb else photo.file_key), photo.content_type
+    if not thumb:
+        return rt.files.read(photo.file_key), photo.content_type
+    if photo.thumb_key:  # photos stored before thumbnails were made on demand
+        return rt.files.read(photo.thumb_key), photo.content_type
+    content_type = photo.content_type
+    data = rt.files.derived(photo.file_key, THUMB, lambda full: thumbnail(full, content_type))
+    return data, content_type

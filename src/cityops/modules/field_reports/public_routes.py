@@ -5,23 +5,36 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from cityops.core.deps import PrincipalDep, SessionDep
+from cityops.core.auth.service import anonymous, resolve_token
+from cityops.core.deps import SessionDep
 from cityops.core.errors import Conflict, NotFound
+from cityops.core.files import FileRef
 from cityops.core.policy import Principal
-from cityops.modules.field_reports import categories, photos, service, views, workflow
+from cityops.modules.field_reports import (
+    categories,
+    photos,
+    service,
+    submission,
+    views,
+    workflow,
+)
 from cityops.modules.field_reports import schemas as s
 from cityops.modules.field_reports.choices import FINISHED, MODERATED, SOURCES, STATUSES, URGENCIES
 from cityops.modules.field_reports.models import Report
-from cityops.modules.field_reports.moderation_schemas import PublicReportCreate
 from cityops.modules.field_reports.routes import receipt
 from cityops.modules.field_reports.runtime import Runtime, run, runtime
 from cityops.modules.field_reports.spam import client_of
 
 router = APIRouter(prefix="/api/field-reports", tags=["field_reports (citizens)"])
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
+# the caller's credentials, read without a thread-pool hop (async); resolved in the write's
+# worker thread. Declared like core.deps' so /docs offers the same "Authorize".
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (cok_...)")
+BEARER = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
 def reporter(code: str) -> Principal:
@@ -48,22 +61,42 @@ def public_categories(session: SessionDep) -> s.CategoryList:
     return s.CategoryList(items=items, total=len(items))
 
 
-@router.post("/public/reports", status_code=201)
+@router.post("/public/reports", status_code=201, openapi_extra=submission.openapi_body())
 async def submit(
-    request: Request, principal: PrincipalDep, data: PublicReportCreate
+    request: Request,
+    api_key: Annotated[str | None, Depends(API_KEY)],
+    bearer: Annotated[str | None, Depends(BEARER)],
 ) -> s.ReportReceipt:
-    """Send a field report; keep the tracking code and the secret you get back."""
-    client, trap = client_of(request), bool(data.website)
-    fields = data.model_dump(exclude={"website"}, exclude_unset=True)
+    """Send a field report (JSON, or multipart with up to 5 photos); keep the code and secret."""
+    rt = runtime(request)
+    sent = await submission.read_submission(request, rt.fr)
+    client, trap = client_of(request), bool(sent.report.website)
+    fields = sent.report.model_dump(exclude={"website"}, exclude_unset=True)
     report_in = s.ReportCreate.model_validate(fields)
+    token = api_key or bearer or request.cookies.get(rt.settings.auth.cookie_name)
+    principal = anonymous()  # the caller and the photos are set in the worker thread
+    images: list[tuple[photos.CleanImage, FileRef]] = []
+
+    def before() -> None:  # the caller first (no image work for a bad key), then the photos
+        nonlocal principal
+        if token:
+            with request.app.state.db.session() as session:
+                principal = resolve_token(session, token)
+        request.state.principal = principal
+        for image in submission.clean_photos(sent.photos, rt.fr.max_photo_bytes):
+            # hashing and writing 1 MB outside the transaction (on SQLite: the write lock)
+            images.append((image, rt.files.save(image.data, image.content_type)))
 
     def work(session: Session, rt: Runtime) -> s.ReportReceipt:
         report, secret = service.create_report(
             session, rt, principal, report_in, "public", client, trap=trap
         )
+        by = reporter(report.tracking_code) if not principal.is_authenticated else principal
+        for count, (image, stored) in enumerate(images):
+            photos.add_photo(session, rt, by, report, image, count=count, stored=stored)
         return receipt(report, secret)
 
-    return await run(request, work)
+    return await run(request, work, before)
 
 
 @router.get("/public/reports/{code}")

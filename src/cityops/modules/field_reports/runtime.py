@@ -55,12 +55,22 @@ def runtime(request: Request) -> Runtime:
     return Runtime.of(request.app.state.settings)
 
 
-async def run(request: Request, work: Callable[[Session, Runtime], T]) -> T:
-    """Run a write in a worker thread and one transaction, then publish its events."""
+async def run(
+    request: Request,
+    work: Callable[[Session, Runtime], T],
+    before: Callable[[], object] | None = None,
+) -> T:
+    """Run a write in one worker thread and one transaction, then publish its events.
+
+    `before` runs first in the same thread, outside the transaction (checks and image work
+    that need not hold the write lock), so a request costs one thread-pool hop.
+    """
     db = request.app.state.db
     rt = runtime(request)
 
     def job() -> tuple[T, list[Event]]:
+        if before is not None:
+            before()
         with db.session(immediate=True) as session:
             result = work(session, rt)
             events = take(session)
