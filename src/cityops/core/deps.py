@@ -1,4 +1,8 @@
-"""FastAPI dependencies: the database session, the caller, and permission checks."""
+"""FastAPI dependencies: the database session, the caller, and permission checks.
+
+Dependencies that do no I/O are `async def`: FastAPI runs every plain `def` dependency in the
+thread pool, and each such hop costs about 300 us of CPU, more than these functions do.
+"""
 
 from __future__ import annotations
 
@@ -20,12 +24,12 @@ _oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (cok_...)")
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     """Return the app's settings."""
     return request.app.state.settings
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     """Return the app's database."""
     return request.app.state.db
 
@@ -61,7 +65,7 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_user(principal: PrincipalDep) -> Principal:
+async def get_user(principal: PrincipalDep) -> Principal:
     """Require an authenticated caller."""
     if not principal.is_authenticated:
         raise Unauthorized("Authentication required")
@@ -74,7 +78,7 @@ CurrentUser = Annotated[Principal, Depends(get_user)]
 def require(perm: Perm) -> Callable[[Principal], Principal]:
     """Make a dependency that lets through callers whose role has `perm` (scope checked later)."""
 
-    def dependency(principal: PrincipalDep) -> Principal:
+    async def dependency(principal: PrincipalDep) -> Principal:
         authorize(principal, perm, check_unit=False)
         return principal
 
