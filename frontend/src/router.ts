@@ -1,6 +1,12 @@
 // Routes of the operator app: lazy-loaded views, login guard that remembers the page.
-import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
-import { loadMe } from '@/composables/session'
+import {
+  createRouter,
+  createWebHistory,
+  type RouteLocationNormalized,
+  type RouteRecordRaw,
+} from 'vue-router'
+import { hasSessionHint, loadMe } from '@/composables/session'
+import { prefetchOverview } from '@/views/overviewData'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -112,13 +118,23 @@ export const routes: RouteRecordRaw[] = [
 
 export const router = createRouter({ history: createWebHistory(), routes })
 
+/** Start fetching a page's code now (the router would only ask after its guards). */
+function preloadViews(to: RouteLocationNormalized): void {
+  for (const record of to.matched) {
+    const view = record.components?.default
+    if (typeof view === 'function') void (view as () => Promise<unknown>)().catch(() => undefined)
+  }
+}
+
 router.beforeEach(async (to) => {
   if (to.meta.public) return true
+  if (hasSessionHint()) preloadViews(to) // while the server says who is logged in
   const me = await loadMe()
   if (!me) return { name: 'login', query: { next: to.fullPath } }
   if (to.meta.permission && !me.permissions.includes(to.meta.permission)) {
     return { name: 'not-found', params: { pathMatch: to.path.slice(1).split('/') } }
   }
+  if (to.name === 'overview') prefetchOverview() // its data loads beside its code (MapLibre)
   return true
 })
 

@@ -1,8 +1,10 @@
-"""The built web UI is served at / with client-route fallback, caching and gzip; the API keeps
-its JSON errors; without a build the landing page says how to make one."""
+"""The built web UI is served at / with client-route fallback, caching and the build's brotli /
+gzip copies of its assets; the API keeps its JSON errors; without a build the landing page says
+how to make one."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ from cityops.app import create_app
 from cityops.web import spa
 
 BIG_SCRIPT = "console.log('cityops');\n" * 400
+BIG_STYLE = "body { color: #e2e8f0; }\n" * 200
+BROTLI_COPY = b"\x1b\x8f\x00brotli-bytes-as-built"  # sent as it is: never decoded by the server
 
 
 @pytest.fixture
@@ -23,6 +27,12 @@ def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (static / "public.html").write_text("<!doctype html><title>citizen pages</title>")
     (static / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     (static / "assets" / "index-3f9a2c.js").write_text(BIG_SCRIPT)
+    # the build's precompressed copies (vite.config.ts: precompress)
+    (static / "assets" / "map-77aa01.js").write_text(BIG_SCRIPT)
+    (static / "assets" / "map-77aa01.js.gz").write_bytes(gzip.compress(BIG_SCRIPT.encode(), 9))
+    (static / "assets" / "map-77aa01.js.br").write_bytes(BROTLI_COPY)
+    (static / "assets" / "map-77aa01.css").write_text(BIG_STYLE)
+    (static / "assets" / "map-77aa01.css.gz").write_bytes(gzip.compress(BIG_STYLE.encode(), 9))
     monkeypatch.setattr(spa, "STATIC", static)
     return static
 
@@ -52,6 +62,37 @@ def test_hashed_assets_are_cached_for_a_year_and_gzipped(web):
     assert r.status_code == 200 and r.text == BIG_SCRIPT
     assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert r.headers["content-encoding"] == "gzip"
+
+
+def test_a_client_accepting_brotli_gets_the_builds_brotli_copy_as_it_is(web, built):
+    r = web.get("/assets/map-77aa01.js", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert r.status_code == 200
+    assert r.headers["content-encoding"] == "br"
+    assert r.headers["content-type"].startswith("text/javascript")
+    assert r.headers["vary"] == "Accept-Encoding"
+    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert r.content == BROTLI_COPY  # no second compression on top
+
+
+def test_a_gzip_only_client_gets_the_level_9_copy_made_at_build_time(web, built):
+    for accept in ("gzip", "gzip, br;q=0"):
+        r = web.get("/assets/map-77aa01.js", headers={"Accept-Encoding": accept})
+        assert r.headers["content-encoding"] == "gzip"
+        assert r.text == BIG_SCRIPT
+        size = (built / "assets" / "map-77aa01.js.gz").stat().st_size
+        assert int(r.headers["content-length"]) == size  # the stored bytes, not a new gzip
+    style = web.get("/assets/map-77aa01.css", headers={"Accept-Encoding": "br, gzip"})
+    assert style.headers["content-encoding"] == "gzip"  # no .br copy of it: the next best
+    assert style.headers["content-type"].startswith("text/css") and style.text == BIG_STYLE
+
+
+def test_a_client_accepting_no_compression_gets_the_plain_file(web):
+    r = web.get("/assets/map-77aa01.js", headers={"Accept-Encoding": "identity"})
+    assert r.status_code == 200 and "content-encoding" not in r.headers
+    assert r.text == BIG_SCRIPT and r.headers["vary"] == "Accept-Encoding"
+    head = web.head("/assets/map-77aa01.js", headers={"Accept-Encoding": "br"})
+    assert head.status_code == 200 and head.headers["content-encoding"] == "br"
+    assert int(head.headers["content-length"]) == len(BROTLI_COPY)
 
 
 def test_top_level_files_are_served_and_missing_files_are_404_not_the_app(web):
@@ -103,3 +144,24 @@ def test_ui_config_tells_the_province_the_map_background_and_the_live_events(
     assert config["map"]["tile_url"] == tiles
     assert "context.entity_changed" in config["live_events"]
     assert {"auth", "kpis", "live", "units"} <= set(config["apis"])
+
+
+def test_ui_config_lists_the_api_families_without_building_the_openapi_document(web):
+    config = web.get("/api/ui/config").json()
+    assert {"auth", "kpis", "live", "units", "ui"} <= set(config["apis"])
+    assert web.app.openapi_schema is None  # ~1 s of work the login page no longer waits for
+    documented = web.get("/openapi.json").json()["paths"]
+    families = {p.split("/")[2].split(".")[0] for p in documented if p.startswith("/api/")}
+    assert config["apis"] == sorted(families)  # the same families the API documents
+
+
+def test_a_server_prepares_its_route_table_at_start_up_not_on_the_first_page_load(
+    settings, database, built
+):
+    served = settings.model_copy(update={"env": "demo"})
+    app = create_app(served, db=database)
+    assert getattr(app.state, "ui_api_families", None) is None
+    with TestClient(app) as c:
+        prepared = app.state.ui_api_families  # before any request
+        assert "auth" in prepared and "units" in prepared
+        assert c.get("/api/ui/config").json()["apis"] == prepared

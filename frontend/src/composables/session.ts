@@ -29,10 +29,23 @@ export async function loadMe(force = false): Promise<Me | null> {
   return me.value
 }
 
-/** Load the deployment facts (province name, map tiles) once. */
-export async function loadConfig(): Promise<UiConfig> {
-  if (!config.value) config.value = await api<UiConfig>('/api/ui/config')
-  return config.value
+let configLoad: Promise<UiConfig> | null = null
+
+/** Load the deployment facts (province name, map tiles) once; callers share one request. */
+export function loadConfig(): Promise<UiConfig> {
+  configLoad ??= api<UiConfig>('/api/ui/config').then(
+    (value) => (config.value = value),
+    (err: unknown) => {
+      configLoad = null // asked again by the next caller
+      throw err
+    },
+  )
+  return configLoad
+}
+
+/** Say whether this browser holds a login (it may have expired: only a hint). */
+export function hasSessionHint(): boolean {
+  return localStorage.getItem(HINT) !== null
 }
 
 /** Say whether the server has an API family (a module or package may be absent). */

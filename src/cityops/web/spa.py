@@ -1,18 +1,25 @@
 """Serving the built single-page app: hashed assets cached for good, client routes fall back.
 
 Vite writes the build to web/static/: index.html (operator app), public.html (citizen pages)
-and assets/ with content-hashed names. Any GET that no API route answered and that is not under
-a reserved prefix gets index.html (or public.html under /public), so deep links and reloads of
-client routes work; reserved prefixes keep their JSON 404s.
+and assets/ with content-hashed names, each text asset beside its brotli (.br) and gzip (.gz)
+copies made at build time: a client that accepts them gets those bytes as they are, with
+Content-Encoding (no compression per request; GZipMiddleware passes encoded responses through).
+Any GET that no API route answered and that is not under a reserved prefix gets index.html (or
+public.html under /public), so deep links and reloads of client routes work; reserved prefixes
+keep their JSON 404s.
 """
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import HTTPException
 from fastapi.responses import FileResponse
+from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -32,10 +39,39 @@ RESERVED = (
 )
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+# (Content-Encoding, suffix of the build-time copy), best first
+PRECOMPRESSED = (("br", ".br"), ("gzip", ".gz"))
+
+
+def accepted_encodings(header: str) -> set[str]:
+    """Read an Accept-Encoding header into the codings it accepts ('br;q=0' is refused)."""
+    out = set()
+    for part in header.lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        q = params.strip().removeprefix("q=")
+        if coding and not (params and q.replace("0", "").strip(".") == ""):
+            out.add(coding.strip())
+    return out
 
 
 class HashedAssets(StaticFiles):
-    """Static files whose names carry a content hash: cache them for a year."""
+    """Static files whose names carry a content hash: cache them for a year, and send the
+    build's brotli or gzip copy of one to a client that accepts it."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        """Answer with the best precompressed copy the client accepts, else the file itself."""
+        if scope["method"] in ("GET", "HEAD"):
+            accepted = accepted_encodings(Headers(scope=scope).get("accept-encoding", ""))
+            for coding, suffix in PRECOMPRESSED:
+                if coding not in accepted:
+                    continue
+                full, found = await anyio.to_thread.run_sync(self.lookup_path, path + suffix)
+                if found is not None and stat.S_ISREG(found.st_mode):
+                    response = self.file_response(full, found, scope)
+                    response.headers["Content-Encoding"] = coding
+                    response.headers["Vary"] = "Accept-Encoding"
+                    return response
+        return await super().get_response(path, scope)  # GZipMiddleware adds Vary to it
 
     def file_response(self, *args: Any, **kwargs: Any) -> Any:
         """Serve a file with an immutable Cache-Control header."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -35,14 +36,28 @@ class UiConfigPublic(BaseModel):
     apis: list[str]
 
 
-def api_families(request: Request) -> list[str]:
-    """List the first path segment of every documented /api route ('alerts', 'field-reports')."""
+def api_families(app: FastAPI) -> list[str]:
+    """List the first path segment of every documented /api route ('alerts', 'field-reports').
+
+    Read from the route table (not the OpenAPI document, which takes ~1 s to build), once per
+    app; walking the table also builds every route's lazily made state, which prepare() does at
+    start-up so that no first request pays for it.
+    """
+    cached: list[str] | None = getattr(app.state, "ui_api_families", None)
+    if cached is not None:
+        return cached
     families = set()
-    for path in request.app.openapi().get("paths", {}):  # built once, then cached by FastAPI
-        parts = path.split("/")
-        if len(parts) > 2 and parts[1] == "api" and parts[2]:
+    for route in iter_route_contexts(app.routes):
+        parts = (route.path or "").split("/")
+        if getattr(route, "include_in_schema", False) and len(parts) > 2 and parts[1] == "api":
             families.add(parts[2].split(".")[0])
-    return sorted(families)
+    app.state.ui_api_families = sorted(f for f in families if f)
+    return app.state.ui_api_families
+
+
+def prepare(app: FastAPI) -> None:
+    """Do the once-per-process work of the first page load now: the route table (~0.3 s)."""
+    api_families(app)
 
 
 @router.get("/config")
@@ -62,5 +77,5 @@ def ui_config(request: Request, session: SessionDep) -> UiConfigPublic:
         ),
         live_heartbeat_s=settings.web.live_heartbeat_s,
         live_events=registered_names(),
-        apis=api_families(request),
+        apis=api_families(request.app),
     )
