@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -16,8 +14,8 @@ from fastapi.responses import Response
 
 from cityops.context.errors import NgsiLdError, bad_request, invalid_request
 from cityops.context.jsonld import CORE_CONTEXT_URL, ActiveContext, ContextError, ContextResolver
-from cityops.core.auth.passwords import API_KEY_PREFIX
-from cityops.core.auth.service import credentials_generation, resolve_token
+from cityops.core.auth import key_cache
+from cityops.core.auth.service import resolve_token
 from cityops.core.config import Settings
 from cityops.core.policy import Principal, Role
 
@@ -27,12 +25,6 @@ JSONLD_REL = "http://www.w3.org/ns/json-ld#context"
 _LINK = re.compile(r"<([^>]+)>\s*;(.*)")
 _TENANT = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 OPEN_ACCESS = Principal(kind="system", id=0, name="ngsi-ld-open-access", role=Role.integrator)
-# API key -> Principal is cached this long per app. Revoking a key, or disabling or changing a
-# user, in this process drops every cached principal at once (credentials_generation); an
-# expired key, or a change made by another process, takes effect within this many seconds.
-# Bearer tokens and cookies are not cached.
-PRINCIPAL_TTL_S = 3.0
-_PRINCIPAL_CACHE_MAX = 4096
 
 
 def resolver(request: Request) -> ContextResolver:
@@ -123,7 +115,7 @@ async def ngsi_principal(request: Request) -> Principal:
     """Identify the caller: API key or bearer token (or open access when configured).
 
     An API key's principal is cached (no database round trip and no worker-thread hop per
-    request) until a credential is revoked in this process, at most PRINCIPAL_TTL_S seconds."""
+    request; core.auth.key_cache)."""
     settings: Settings = request.app.state.settings
     if settings.ngsi_ld.open_access:
         return OPEN_ACCESS
@@ -135,24 +127,13 @@ async def ngsi_principal(request: Request) -> Principal:
         token = request.cookies.get(settings.auth.cookie_name)
     if not token:
         raise NgsiLdError("Unauthorized", "send an API key (X-API-Key) or a bearer token")
-    if not token.startswith(API_KEY_PREFIX):
-        return await run_in_threadpool(_resolve, request, token)
     state = request.app.state
-    cache: dict[bytes, tuple[float, int, Principal]] | None = getattr(
-        state, "ngsi_principals", None
+    hit = key_cache.cached(state, token)
+    if hit is not None:
+        return hit
+    return await run_in_threadpool(
+        key_cache.key_principal, state, token, lambda: _resolve(request, token)
     )
-    if cache is None:
-        cache = state.ngsi_principals = {}
-    key = hashlib.sha256(token.encode()).digest()
-    now, generation = time.monotonic(), credentials_generation()  # before reading the key
-    hit = cache.get(key)
-    if hit is not None and hit[0] > now and hit[1] == generation:
-        return hit[2]
-    principal = await run_in_threadpool(_resolve, request, token)
-    if len(cache) >= _PRINCIPAL_CACHE_MAX:
-        cache.clear()
-    cache[key] = (now + PRINCIPAL_TTL_S, generation, principal)
-    return principal
 
 
 def _resolve(request: Request, token: str) -> Principal:

@@ -187,3 +187,23 @@ def test_concurrent_first_views_keep_one_complete_thumbnail(tmp_path):
     assert files == [ref.key, f"{ref.key}.{photos.THUMB}"]  # no temporary or doubled files
     assert store.delete(ref.key) and not list(tmp_path.rglob("*.thumb320"))
     assert made  # made at least once, on first use
+
+
+def test_a_gateways_revoked_key_is_refused_at_once_though_its_submissions_were_cached(
+    client, world, factory
+):
+    admin = factory.headers(factory.user("admin"))
+    created = client.post(
+        "/api/api-keys",
+        json={"name": "Cổng Zalo OA", "role": "integrator"},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    gateway = {"X-API-Key": created.json()["key"]}
+    for _ in range(3):  # the key's principal is now cached
+        assert send(client, [], headers=gateway).status_code == 201
+    assert client.delete(f"/api/api-keys/{created.json()['id']}", headers=admin).status_code == 200
+    before = counts(client.app.state.db)
+    refused = send(client, [("o-ga.jpg", jpeg_with_gps(), "image/jpeg")], headers=gateway)
+    assert refused.status_code == 401, refused.text
+    assert counts(client.app.state.db) == before

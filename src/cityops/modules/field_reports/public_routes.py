@@ -9,6 +9,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from cityops.core.auth import key_cache
 from cityops.core.auth.service import anonymous, resolve_token
 from cityops.core.deps import SessionDep
 from cityops.core.errors import Conflict, NotFound
@@ -77,11 +78,14 @@ async def submit(
     principal = anonymous()  # the caller and the photos are set in the worker thread
     images: list[tuple[photos.CleanImage, FileRef]] = []
 
+    def who(token: str) -> Principal:
+        with request.app.state.db.session() as session:
+            return resolve_token(session, token)
+
     def before() -> None:  # the caller first (no image work for a bad key), then the photos
         nonlocal principal
         if token:
-            with request.app.state.db.session() as session:
-                principal = resolve_token(session, token)
+            principal = key_cache.key_principal(request.app.state, token, lambda: who(token))
         request.state.principal = principal
         for image in submission.clean_photos(sent.photos, rt.fr.max_photo_bytes):
             # hashing and writing 1 MB outside the transaction (on SQLite: the write lock)

@@ -1,0 +1,53 @@
+"""API key -> Principal, cached per app for machine clients that call many times a second.
+
+Resolving a key is a SELECT, a digest and the principal's scope; devices, gateways and
+integrators send the same key on every request. Revoking a key, or disabling or changing a
+user, in this process drops every cached principal at once (credentials_generation); an
+expired key, or a change made by another process, takes effect within PRINCIPAL_TTL_S.
+Bearer tokens and cookies are not cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cityops.core.auth.passwords import API_KEY_PREFIX
+from cityops.core.auth.service import credentials_generation
+from cityops.core.policy import Principal
+
+PRINCIPAL_TTL_S = 3.0
+_MAX = 4096
+
+
+def key_principal(state: Any, token: str, resolve: Callable[[], Principal]) -> Principal:
+    """Return the principal of an API key from the app's cache, or `resolve()` it and keep
+    it (tokens that are not API keys are always resolved)."""
+    if not token.startswith(API_KEY_PREFIX):
+        return resolve()
+    cache: dict[bytes, tuple[float, int, Principal]] | None = getattr(state, "key_principals", None)
+    if cache is None:
+        cache = state.key_principals = {}
+    key = hashlib.sha256(token.encode()).digest()
+    now, generation = time.monotonic(), credentials_generation()  # before reading the key
+    hit = cache.get(key)
+    if hit is not None and hit[0] > now and hit[1] == generation:
+        return hit[2]
+    principal = resolve()
+    if len(cache) >= _MAX:
+        cache.clear()
+    cache[key] = (now + PRINCIPAL_TTL_S, generation, principal)
+    return principal
+
+
+def cached(state: Any, token: str) -> Principal | None:
+    """Return a still valid cached principal for this API key, without resolving."""
+    cache = getattr(state, "key_principals", None)
+    if not cache or not token.startswith(API_KEY_PREFIX):
+        return None
+    hit = cache.get(hashlib.sha256(token.encode()).digest())
+    if hit is not None and hit[0] > time.monotonic() and hit[1] == credentials_generation():
+        return hit[2]
+    return None
