@@ -15,7 +15,6 @@ from fastapi.responses import Response
 from cityops.context.errors import NgsiLdError, bad_request, invalid_request
 from cityops.context.jsonld import CORE_CONTEXT_URL, ActiveContext, ContextError, ContextResolver
 from cityops.core.auth import key_cache
-from cityops.core.auth.service import resolve_token
 from cityops.core.config import Settings
 from cityops.core.policy import Principal, Role
 
@@ -131,14 +130,7 @@ async def ngsi_principal(request: Request) -> Principal:
     hit = key_cache.cached(state, token)
     if hit is not None:
         return hit
-    return await run_in_threadpool(
-        key_cache.key_principal, state, token, lambda: _resolve(request, token)
-    )
-
-
-def _resolve(request: Request, token: str) -> Principal:
-    with request.app.state.db.session() as session:
-        return resolve_token(session, token)
+    return await run_in_threadpool(key_cache.key_principal, state, token)
 
 
 NgsiPrincipal = Annotated[Principal, Depends(ngsi_principal)]

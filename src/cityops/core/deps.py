@@ -47,16 +47,20 @@ DatabaseDep = Annotated[Database, Depends(get_db)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_principal(
+async def get_token(
     request: Request,
-    session: SessionDep,
     bearer: Annotated[str | None, Depends(_oauth2)],
     api_key: Annotated[str | None, Depends(_api_key)],
-) -> Principal:
+) -> str | None:
+    """Return the caller's API key, bearer token or session cookie (None: anonymous)."""
+    return api_key or bearer or request.cookies.get(request.app.state.settings.auth.cookie_name)
+
+
+TokenDep = Annotated[str | None, Depends(get_token)]
+
+
+def get_principal(request: Request, session: SessionDep, token: TokenDep) -> Principal:
     """Identify the caller by API key, bearer token or session cookie; anonymous otherwise."""
-    token = api_key or bearer
-    if not token:
-        token = request.cookies.get(request.app.state.settings.auth.cookie_name)
     principal = resolve_token(session, token) if token else anonymous()
     request.state.principal = principal
     return principal

@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from typing import Any
 
 from cityops.core.auth.passwords import API_KEY_PREFIX
-from cityops.core.auth.service import credentials_generation
+from cityops.core.auth.service import credentials_generation, resolve_token
 from cityops.core.policy import Principal
 
 PRINCIPAL_TTL_S = 3.0
 _MAX = 4096
 
 
-def key_principal(state: Any, token: str, resolve: Callable[[], Principal]) -> Principal:
-    """Return the principal of an API key from the app's cache, or `resolve()` it and keep
-    it (tokens that are not API keys are always resolved)."""
+def _resolve(state: Any, token: str) -> Principal:
+    with state.db.session() as session:
+        return resolve_token(session, token)
+
+
+def key_principal(state: Any, token: str) -> Principal:
+    """Return the principal of a token (401 if invalid), an API key's from the app's cache,
+    else resolved in a session of its own and kept. Blocking: call it in a worker thread."""
     if not token.startswith(API_KEY_PREFIX):
-        return resolve()
+        return _resolve(state, token)
     cache: dict[bytes, tuple[float, int, Principal]] | None = getattr(state, "key_principals", None)
     if cache is None:
         cache = state.key_principals = {}
@@ -35,7 +39,7 @@ def key_principal(state: Any, token: str, resolve: Callable[[], Principal]) -> P
     hit = cache.get(key)
     if hit is not None and hit[0] > now and hit[1] == generation:
         return hit[2]
-    principal = resolve()
+    principal = _resolve(state, token)
     if len(cache) >= _MAX:
         cache.clear()
     cache[key] = (now + PRINCIPAL_TTL_S, generation, principal)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
-from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from cityops.core.auth import key_cache
-from cityops.core.auth.service import anonymous, resolve_token
-from cityops.core.deps import SessionDep
+from cityops.core.auth.service import anonymous
+from cityops.core.deps import SessionDep, TokenDep
 from cityops.core.errors import Conflict, NotFound
 from cityops.core.files import FileRef
 from cityops.core.policy import Principal
@@ -32,10 +31,6 @@ from cityops.modules.field_reports.spam import client_of
 
 router = APIRouter(prefix="/api/field-reports", tags=["field_reports (citizens)"])
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
-# the caller's credentials, read without a thread-pool hop (async); resolved in the write's
-# worker thread. Declared like core.deps' so /docs offers the same "Authorize".
-API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (cok_...)")
-BEARER = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
 def reporter(code: str) -> Principal:
@@ -63,29 +58,20 @@ def public_categories(session: SessionDep) -> s.CategoryList:
 
 
 @router.post("/public/reports", status_code=201, openapi_extra=submission.openapi_body())
-async def submit(
-    request: Request,
-    api_key: Annotated[str | None, Depends(API_KEY)],
-    bearer: Annotated[str | None, Depends(BEARER)],
-) -> s.ReportReceipt:
+async def submit(request: Request, token: TokenDep) -> s.ReportReceipt:
     """Send a field report (JSON, or multipart with up to 5 photos); keep the code and secret."""
     rt = runtime(request)
     sent = await submission.read_submission(request, rt.fr)
     client, trap = client_of(request), bool(sent.report.website)
     fields = sent.report.model_dump(exclude={"website"}, exclude_unset=True)
     report_in = s.ReportCreate.model_validate(fields)
-    token = api_key or bearer or request.cookies.get(rt.settings.auth.cookie_name)
     principal = anonymous()  # the caller and the photos are set in the worker thread
     images: list[tuple[photos.CleanImage, FileRef]] = []
-
-    def who(token: str) -> Principal:
-        with request.app.state.db.session() as session:
-            return resolve_token(session, token)
 
     def before() -> None:  # the caller first (no image work for a bad key), then the photos
         nonlocal principal
         if token:
-            principal = key_cache.key_principal(request.app.state, token, lambda: who(token))
+            principal = key_cache.key_principal(request.app.state, token)
         request.state.principal = principal
         for image in submission.clean_photos(sent.photos, rt.fr.max_photo_bytes):
             # hashing and writing 1 MB outside the transaction (on SQLite: the write lock)
