@@ -118,6 +118,19 @@ def test_deadline_check_warns_once_then_reports_overdue_once(database, rt, world
     assert _check(database, rt, local(2026, 3, 5, 9, 0)) == []
 
 
+def test_a_deadline_after_the_weekend_is_warned_on_friday_afternoon(database, rt, world):
+    friday = rt.at(local(2026, 3, 6, 14, 0))  # urgent: 4 working hours, due on Monday
+    report_id = _assigned(database, friday, world, urgency="urgent")
+    with database.session() as s:
+        due = s.get(Report, report_id).due_at
+    check = local(2026, 3, 6, 16, 45)
+    assert due - check > timedelta(days=2)  # far away on the clock, close in working hours
+    assert rt.calendar.hours_between(check, due) <= rt.fr.near_due_hours
+    assert ("near_due", "resolve") in _check(database, rt, check)
+    assert ("overdue", "resolve") in _check(database, rt, due + timedelta(minutes=1))
+    assert ("overdue", "resolve") not in _check(database, rt, due + timedelta(days=1))
+
+
 def test_resolution_records_working_hours_and_whether_it_was_on_time(database, rt, world):
     report_id = _assigned(database, rt, world)
     staff = world.principal("ward_a_staff")

@@ -275,14 +275,19 @@ def list_reports(
     """List the reports the caller may read in `sort` order, with the total count."""
     authorize(principal, Perm.data_read, check_unit=False, hide=False)
     query = _filtered(access.readable(select(Report), principal), f, rt.now)
-    # count at most COUNT_CAP matches: an exact count over a million rows costs seconds
-    ordered = query.order_by(*sorting.order_by(sort))
-    # the capped count walks the newest-first index whatever the page's sort (an ORDER BY on a
-    # CASE expression would sort every match just to count them)
-    newest = query.order_by(*sorting.order_by(sorting.DEFAULT_SORT))
-    capped = newest.with_only_columns(Report.id).limit(COUNT_CAP)
+    # count at most COUNT_CAP matches: an exact count over a million rows costs seconds. No
+    # ORDER BY: any COUNT_CAP matches count the same, and the database takes its cheapest index
+    # (sorting 7,000 matches of a district first cost 10 ms of the 11 at 1M reports)
+    capped = query.with_only_columns(Report.id).limit(COUNT_CAP)
     total = session.scalar(select(func.count()).select_from(capped.subquery())) or 0
-    rows = session.scalars(ordered.limit(limit).offset(offset))
+    # the page's ids first, sorted from the index alone; then only their rows (sorting the
+    # whole rows of every match read each one from the table: 49 ms against 2.4 ms for a
+    # district's 7,000 closed reports at 1M)
+    order = sorting.order_by(sort)
+    page = query.with_only_columns(Report.id).order_by(*order).limit(limit).offset(offset)
+    rows = session.scalars(
+        select(Report).where(Report.id.in_(page.scalar_subquery())).order_by(*order)
+    )
     return list(rows), total
 
 
