@@ -31,18 +31,15 @@ def key_principal(state: Any, token: str) -> Principal:
     else resolved in a session of its own and kept. Blocking: call it in a worker thread."""
     if not token.startswith(API_KEY_PREFIX):
         return _resolve(state, token)
-    cache: dict[bytes, tuple[float, int, Principal]] | None = getattr(state, "key_principals", None)
-    if cache is None:
-        cache = state.key_principals = {}
-    key = hashlib.sha256(token.encode()).digest()
+    hit = cached(state, token)
+    if hit is not None:
+        return hit
     now, generation = time.monotonic(), credentials_generation()  # before reading the key
-    hit = cache.get(key)
-    if hit is not None and hit[0] > now and hit[1] == generation:
-        return hit[2]
     principal = _resolve(state, token)
-    if len(cache) >= _MAX:
-        cache.clear()
-    cache[key] = (now + PRINCIPAL_TTL_S, generation, principal)
+    cache: dict[bytes, tuple[float, int, Principal]] | None = getattr(state, "key_principals", None)
+    if cache is None or len(cache) >= _MAX:
+        cache = state.key_principals = {}
+    cache[_digest(token)] = (now + PRINCIPAL_TTL_S, generation, principal)
     return principal
 
 
@@ -51,7 +48,11 @@ def cached(state: Any, token: str) -> Principal | None:
     cache = getattr(state, "key_principals", None)
     if not cache or not token.startswith(API_KEY_PREFIX):
         return None
-    hit = cache.get(hashlib.sha256(token.encode()).digest())
+    hit = cache.get(_digest(token))
     if hit is not None and hit[0] > time.monotonic() and hit[1] == credentials_generation():
         return hit[2]
     return None
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
