@@ -1,4 +1,5 @@
-"""Short database work runs on the event loop only when it cannot wait for a lock."""
+"""Short database work runs on the event loop only when it cannot wait for a lock; short
+writes arriving together share one transaction (group commit) and still fail one by one."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ def test_short_work_runs_inline_on_sqlite_and_in_a_worker_when_the_write_lock_is
 ):
     db = Database(f"sqlite:///{tmp_path}/run.db")
 
-    def where() -> int:
+    def where(_session: object = None) -> int:
         return threading.get_ident()
 
     async def scenario() -> dict[str, object]:
         loop_thread = threading.get_ident()
         out: dict[str, object] = {
             "read_inline": await db.run(where) == loop_thread,
-            "write_inline": await db.run(where, writes=True) == loop_thread,
+            "write_inline": await db.write(where) == loop_thread,
         }
         held, release = threading.Event(), threading.Event()
 
@@ -45,7 +46,7 @@ def test_short_work_runs_inline_on_sqlite_and_in_a_worker_when_the_write_lock_is
         beat = asyncio.create_task(ticker())
         asyncio.get_running_loop().call_later(0.1, release.set)
         out["read_while_busy_inline"] = await db.run(where) == loop_thread
-        out["busy_write_in_worker"] = await db.run(where, writes=True) != loop_thread
+        out["busy_write_in_worker"] = await db.write(where) != loop_thread
         await beat
         writer.join()
         out["loop_kept_running"] = ticks >= 5
@@ -81,9 +82,8 @@ def test_a_write_on_the_loop_never_sleeps_behind_another_connection_writing(tmp_
     with db.engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE t (v INTEGER)")
 
-    def write() -> int:
-        with db.session(immediate=True) as session:
-            session.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
+    def write(session) -> int:
+        session.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
         return threading.get_ident()
 
     async def scenario() -> tuple[bool, int]:
@@ -101,7 +101,7 @@ def test_a_write_on_the_loop_never_sleeps_behind_another_connection_writing(tmp_
                 await asyncio.sleep(0.01)
 
         beat = asyncio.create_task(ticker())
-        in_worker = await db.run(write, writes=True) != threading.get_ident()
+        in_worker = await db.write(write) != threading.get_ident()
         await beat
         other.close()
         return in_worker, ticks
@@ -113,3 +113,73 @@ def test_a_write_on_the_loop_never_sleeps_behind_another_connection_writing(tmp_
     finally:
         db.engine.dispose()
     assert in_worker and ticks == 20 and rows == 2
+
+
+def _counter_db(tmp_path) -> Database:
+    db = Database(f"sqlite:///{tmp_path}/group.db")
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE c (name TEXT PRIMARY KEY, n INTEGER)")
+        conn.exec_driver_sql("CREATE TABLE log (v INTEGER)")
+        conn.exec_driver_sql("INSERT INTO c VALUES ('hits', 0)")
+    return db
+
+
+def test_concurrent_writes_share_a_transaction_and_each_sees_the_ones_before_it(tmp_path):
+    from sqlalchemy import event
+
+    db = _counter_db(tmp_path)
+    commits = []
+    event.listen(db.engine, "commit", lambda conn: commits.append(1))
+
+    def bump(session) -> int:
+        conn = session.connection()
+        conn.exec_driver_sql("UPDATE c SET n = n + 1 WHERE name = 'hits'")
+        return int(conn.exec_driver_sql("SELECT n FROM c WHERE name = 'hits'").scalar())
+
+    async def scenario() -> list[int]:
+        return list(await asyncio.gather(*(db.write(bump) for _ in range(20))))
+
+    try:
+        seen = asyncio.run(scenario())
+        with db.engine.connect() as conn:
+            final = conn.exec_driver_sql("SELECT n FROM c").scalar()
+    finally:
+        db.engine.dispose()
+    # every writer saw the ones queued before it, in order, and nothing was lost
+    assert seen == list(range(1, 21)) and final == 20
+    assert len(commits) == 1  # 20 writes, one COMMIT
+
+
+def test_a_failing_write_gets_its_error_and_the_others_of_its_group_land(tmp_path):
+    db = _counter_db(tmp_path)
+
+    def good(v: int):
+        def work(session) -> int:
+            session.connection().exec_driver_sql(f"INSERT INTO log VALUES ({v})")
+            return v
+
+        return work
+
+    def bad(session) -> int:
+        session.connection().exec_driver_sql("INSERT INTO log VALUES (-1)")  # written, then:
+        raise ValueError("bad write")
+
+    async def scenario() -> list[object]:
+        works = [good(1), good(2), bad, good(3), bad, good(4)]
+        return list(await asyncio.gather(*(db.write(w) for w in works), return_exceptions=True))
+
+    try:
+        results = asyncio.run(scenario())
+        with db.engine.connect() as conn:
+            stored = sorted(v for (v,) in conn.exec_driver_sql("SELECT v FROM log"))
+    finally:
+        db.engine.dispose()
+    assert [r if isinstance(r, int) else str(r) for r in results] == [
+        1,
+        2,
+        "bad write",
+        3,
+        "bad write",
+        4,
+    ]
+    assert stored == [1, 2, 3, 4]  # the failed writes left nothing behind

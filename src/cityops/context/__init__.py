@@ -70,9 +70,12 @@ def install(app: FastAPI) -> None:
     for router in (entities, batch, types, temporal):  # the busiest first: routes match in order
         app.include_router(router)
     app.state.lifespan_hooks.append(rollup_job)
+    from cityops.context import direct
     from cityops.context.api_subscriptions import install as install_subscriptions
+    from cityops.context.api_subscriptions import router as subscriptions
 
     install_subscriptions(app)  # routes, and the notifier running while the app serves
+    direct.install(app, [entities, batch, types, temporal, subscriptions])
     if app.state.settings.ngsi_ld.open_access:
         log.warning(
             "CITYOPS_NGSI_LD__OPEN_ACCESS is on: /ngsi-ld serves anyone WITHOUT authentication. "

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from cityops.context import http
 from cityops.context.entities import parse_attribute, parse_attributes, parse_entity
@@ -33,16 +34,19 @@ async def run_store(
     *,
     batch: bool = False,
 ) -> T:
-    """Run store work in one transaction (a batch in a worker thread; one entity where the
-    database says it cannot wait, see Database.run); publish the events it made."""
+    """Run store work in a transaction (a batch alone, in a worker thread; one entity's
+    write grouped with the writes arriving with it, see Database.write); publish the events
+    it made once committed."""
     tenant = http.tenant(request)
     db = request.app.state.db
 
-    def job() -> T:
-        with db.session(immediate=True) as session:
-            return work(EntityStore(session, tenant, principal))
+    def job(session: Session) -> T:
+        return work(EntityStore(session, tenant, principal))
 
-    result = await (run_in_threadpool(job) if batch else db.run(job, writes=True))
+    if batch:
+        result = await run_in_threadpool(db.write_alone, job)
+    else:
+        result = await db.write(job)
     await request.app.state.bus.publish_many(_events_of(result))
     return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ import orjson
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -148,7 +149,7 @@ def executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:
         return int(conn.execute(stmt, rows).rowcount)
     sql, getter, convs = _plan(conn, stmt, tuple(rows[0]))
     if not convs:
-        return int(conn.exec_driver_sql(sql, [getter(row) for row in rows]).rowcount)
+        return _driver_executemany(conn, sql, [getter(row) for row in rows])
     memo: dict[Any, Any] = {}
     params = []
     for row in rows:
@@ -163,11 +164,53 @@ def executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:
             else:
                 values[i] = conv(value)
         params.append(tuple(values))
-    return int(conn.exec_driver_sql(sql, params).rowcount)
+    return _driver_executemany(conn, sql, params)
+
+
+def _driver_executemany(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> int:
+    """Run SQL on the driver's own cursor, in the connection's transaction. SQLAlchemy's
+    statement machinery (events, context and result set-up) cost ~35 us a statement, more
+    than SQLite's own work for a one-row write. Driver errors are raised as SQLAlchemy's
+    (IntegrityError, OperationalError ...), as before. With echo on, SQLAlchemy runs it, so
+    it is logged."""
+    if conn.engine.echo:
+        return int(conn.exec_driver_sql(sql, params).rowcount)
+    dbapi = conn.connection.driver_connection
+    cursor = dbapi.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, params)
+        return int(cursor.rowcount)
+    except conn.dialect.loaded_dbapi.Error as err:
+        raise DBAPIError.instance(sql, params, err, conn.dialect.loaded_dbapi.Error) from err
+    finally:
+        cursor.close()
 
 
 class _WouldWait(Exception):
     """A write tried on the event loop found the SQLite database locked by another writer."""
+
+
+class _WriteFailed(Exception):
+    """One write of a group raised: the group's transaction is rolled back."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(index)
+        self.index, self.error = index, error
+
+
+GROUP_MAX = 64  # writes in one group transaction (the loop runs a group without a break)
+
+
+def _settle(group: list[tuple[Any, Any]], outcomes: list[tuple[bool, Any]]) -> None:
+    """Answer each waiting write (a waiter that went away, e.g. a closed connection, is
+    skipped: its write is committed all the same)."""
+    for (_, future), (ok, value) in zip(group, outcomes, strict=True):
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 class Database:
@@ -178,7 +221,9 @@ class Database:
         self.engine = make_engine(url, echo=echo)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = threading.RLock()  # SQLite: one immediate writer of this process at once
-        self._no_wait = threading.local()  # set while Database.run tries a write on the loop
+        self._no_wait = threading.local()  # set while a write group runs on the event loop
+        self._group: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
+        self._threads: set[asyncio.Future[None]] = set()  # groups run in the thread pool
 
     @property
     def dialect(self) -> str:
@@ -222,34 +267,103 @@ class Database:
         finally:
             conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
-    async def run(self, job: Callable[[], T], *, writes: bool = False) -> T:
-        """Run a short unit of work (one entity, one page) and return its result.
+    async def run(self, job: Callable[[], T]) -> T:
+        """Run a short read (one entity, one page) and return its result.
 
-        On SQLite it runs on the event loop when it cannot wait: a read (WAL readers never
-        wait) or a write while this process's write lock is free, taken here at once. A
-        thread-pool hop costs about 300 us of CPU, more than such work itself, and the work
-        holds the interpreter lock in a thread just the same. Anything that could wait (the
-        write lock busy, a client-server database's network and row locks) goes to the
-        thread pool, so the loop never stalls behind another writer; so does a write whose
-        BEGIN IMMEDIATE finds another connection writing (the job must open its session
-        before doing anything else). Batches should use the thread pool directly: they run
-        long.
+        On SQLite it runs on the event loop: WAL readers never wait, and a thread-pool hop
+        costs about 300 us of CPU, more than such a read itself (which holds the interpreter
+        lock in a thread just the same). Client-server databases wait on the network: their
+        reads go to the thread pool, so the loop never stalls.
         """
         if self.dialect != "sqlite":
             return await run_in_threadpool(job)
-        if not writes:
-            return job()
-        if not self._writer.acquire(blocking=False):
-            return await run_in_threadpool(job)
-        self._no_wait.on = True
-        try:  # session(immediate=True) takes the same (re-entrant) lock again
-            return job()
-        except _WouldWait:
-            pass  # the job opens its session first: nothing was done yet
-        finally:
-            self._no_wait.on = False
-            self._writer.release()
-        return await run_in_threadpool(job)
+        return job()
+
+    async def write(self, work: Callable[[Session], T]) -> T:
+        """Run a short write (one entity) and return its result once it is committed.
+
+        On SQLite the writes that arrive together share one transaction (group commit):
+        every request waiting for the event loop when the first one got there joins it, up to
+        GROUP_MAX. SQLite runs one writer at a time anyway, and a transaction of its own cost
+        each single-attribute update more than its statements (the session, BEGIN IMMEDIATE,
+        COMMIT). Each write still sees the ones before it and commits or fails on its own: when
+        one raises, the transaction is rolled back, that write gets its error, and the rest are
+        run again without it. Nobody is answered before the transaction holding their write
+        has committed, so an acknowledged write survives a crash as before.
+
+        The group runs on the event loop while this process's write lock is free and no other
+        connection is writing (taken at once, never waited for: nothing here may sleep on the
+        loop); otherwise in the thread pool. Client-server databases lock rows, not the
+        database: there each write keeps a transaction of its own, in the thread pool.
+        """
+        if self.dialect != "sqlite":
+            return await run_in_threadpool(self.write_alone, work)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._group.append((work, future))
+        if len(self._group) == 1:
+            loop.call_soon(self._flush_group)
+        return await future
+
+    def write_alone(self, work: Callable[[Session], T]) -> T:
+        """Run a write in a transaction of its own (a long batch: call it in a worker thread)."""
+        with self.session(immediate=True) as session:
+            return work(session)
+
+    def _flush_group(self) -> None:
+        group, self._group = self._group[:GROUP_MAX], self._group[GROUP_MAX:]
+        if self._group:
+            asyncio.get_running_loop().call_soon(self._flush_group)
+        if self._writer.acquire(blocking=False):
+            self._no_wait.on = True  # session(immediate=True) takes the same (re-entrant) lock
+            try:
+                _settle(group, self._run_group(group))
+                return
+            except _WouldWait:
+                pass  # raised by BEGIN IMMEDIATE: nothing was done yet
+            except BaseException as err:
+                _settle(group, [(False, err)] * len(group))
+                if not isinstance(err, Exception):
+                    raise
+                return
+            finally:
+                self._no_wait.on = False
+                self._writer.release()
+        task = asyncio.ensure_future(self._group_in_thread(group))
+        self._threads.add(task)
+        task.add_done_callback(self._threads.discard)
+
+    async def _group_in_thread(self, group: list[tuple[Callable[[Session], Any], Any]]) -> None:
+        try:
+            outcomes = await run_in_threadpool(self._run_group, group)
+        except BaseException as err:
+            _settle(group, [(False, err)] * len(group))
+            raise
+        _settle(group, outcomes)
+
+    def _run_group(
+        self, group: list[tuple[Callable[[Session], Any], Any]]
+    ) -> list[tuple[bool, Any]]:
+        """Run the group's writes in one transaction; a write that raises is taken out and
+        the others run again. Return (ok, result or exception) per write."""
+        outcomes: dict[int, tuple[bool, Any]] = {}
+        pending = list(range(len(group)))
+        while pending:
+            results: list[tuple[int, Any]] = []
+            try:
+                with self.session(immediate=True) as session:
+                    for i in pending:
+                        try:
+                            results.append((i, group[i][0](session)))
+                        except Exception as err:
+                            raise _WriteFailed(i, err) from err
+            except _WriteFailed as failed:
+                outcomes[failed.index] = (False, failed.error)
+                pending.remove(failed.index)
+                continue
+            outcomes.update((i, (True, result)) for i, result in results)
+            break
+        return [outcomes[i] for i in range(len(group))]
 
     def ping(self) -> bool:
         """Say whether the database answers."""
