@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -137,3 +138,54 @@ def test_acknowledged_readings_survive_kill_9_and_retries_add_no_duplicates(serv
         after = s.scalar(select(func.count()).select_from(ContextAttributeInstance))
     # a reading is identified by entity, attribute and observedAt: retries add nothing new
     assert after <= before + 50
+
+
+def test_acknowledged_single_updates_from_concurrent_clients_survive_kill_9(served, database):
+    """Single-attribute PATCHes from several clients share transactions (group commit); each
+    acknowledged one is still there after kill -9."""
+    server, key = served
+    headers = {"X-API-Key": key, "Content-Type": "application/json", "Link": LINK}
+    with httpx.Client(headers=headers, timeout=10) as client:
+        created = client.post(
+            f"{server.base}/ngsi-ld/v1/entityOperations/upsert", content=readings(0)
+        )
+        assert created.status_code in (201, 204), created.text
+    acknowledged: list[tuple[int, int]] = []  # (station, tick)
+    stop = threading.Event()
+
+    def patch(station: int) -> None:
+        eid = f"urn:ngsi-ld:WaterObserved:CaTy-{station:02d}"
+        url = f"{server.base}/ngsi-ld/v1/entities/{eid}/attrs/height"
+        with httpx.Client(headers=headers, timeout=10) as client:
+            for tick in range(1, 100_000):
+                if stop.is_set():
+                    return
+                at = f"2026-11-25T{tick // 3600:02d}:{tick // 60 % 60:02d}:{tick % 60:02d}Z"
+                try:
+                    response = client.patch(
+                        url, content=orjson.dumps({"value": tick, "observedAt": at})
+                    )
+                except httpx.TransportError:
+                    return
+                if response.status_code == 204:
+                    acknowledged.append((station, tick))
+
+    clients = [threading.Thread(target=patch, args=(s,)) for s in range(6)]
+    for c in clients:
+        c.start()
+    time.sleep(1.5)
+    server.kill9()
+    stop.set()
+    for c in clients:
+        c.join(timeout=30)
+    assert len(acknowledged) >= 30, "the server should have acknowledged updates first"
+
+    with database.session() as s:
+        rows = s.execute(
+            select(ContextEntity.entity_id, ContextAttributeInstance.value_num)
+            .join(ContextEntity, ContextEntity.pk == ContextAttributeInstance.entity_pk)
+            .where(ContextAttributeInstance.observed_at >= datetime(2026, 11, 25, tzinfo=UTC))
+        ).all()
+    stored = {(int(eid.rsplit("-", 1)[1]), int(v)) for eid, v in rows}
+    missing = set(acknowledged) - stored
+    assert not missing, f"{len(missing)} acknowledged updates lost, e.g. {sorted(missing)[:5]}"
