@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,19 +144,65 @@ def _geoproperty(gq: Any, ctx: ActiveContext) -> str:
     return ctx.expand(name)
 
 
+# Built statements of recent queries, by everything they are built from: dashboards, map
+# layers and integrators poll the same queries over and over, and building one (SQLAlchemy
+# expressions for the type, scope, value-index and JSON conditions, plus the index probe that
+# ranks the q terms) cost more than running it. The statement holds no result: every run
+# reads the live data. Entries are rebuilt after STATEMENT_TTL_S, so the ranking of q terms
+# follows the data.
+STATEMENT_TTL_S = 30.0
+STATEMENT_CACHE_SIZE = 512
+_statements: dict[tuple[Any, ...], tuple[float, ActiveContext, Select[Any], Select[Any]]] = {}
+
+
+def _statements_of(
+    session: Session, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
+) -> tuple[Select[Any], Select[Any]]:
+    """The statement of a query without a geo-query, and the one reading its page (cached,
+    see above)."""
+    key = (
+        session.get_bind().dialect.name,
+        tenant,
+        principal.is_authenticated,
+        principal.unit_path,
+        tuple(query.types or ()),
+        tuple(query.ids or ()),
+        query.id_pattern,
+        tuple(query.attrs or ()),
+        query.q,
+        query.limit,
+        query.offset,
+        id(ctx),  # the resolver keeps its contexts; the entry keeps this one and checks it
+    )
+    try:
+        hit = _statements.get(key)
+    except TypeError:  # an unhashable literal in q: build it every time
+        hit, key = None, ()
+    now = time.monotonic()
+    if hit is not None and hit[1] is ctx and now - hit[0] < STATEMENT_TTL_S:
+        return hit[2], hit[3]
+    stmt = _statement(session, tenant, principal, query, ctx)
+    page = stmt.order_by(ContextEntity.pk).limit(query.limit).offset(query.offset)
+    if key:
+        if len(_statements) >= STATEMENT_CACHE_SIZE:
+            _statements.pop(next(iter(_statements)), None)  # the oldest
+        _statements[key] = (now, ctx, stmt, page)
+    return stmt, page
+
+
 def run_query(
     session: Session, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
 ) -> tuple[list[Any], int | None]:
     """Return one page of matching entities (read-only rows with the columns of
     ContextEntity as attributes) and, if asked, the total count."""
-    stmt = _statement(session, tenant, principal, query, ctx)
     conn = session.connection()
     if query.geo is None:
         total = None
+        stmt, page = _statements_of(session, tenant, principal, query, ctx)
         if query.count:
             total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        page = stmt.order_by(ContextEntity.pk).limit(query.limit).offset(query.offset)
         return list(conn.execute(page).all()), total
+    stmt = _statement(session, tenant, principal, query, ctx)
     geoprop = _geoproperty(query.geo, ctx)
     matched = [
         row
