@@ -45,6 +45,12 @@ def test_a_direct_route_answers_as_before_errors_included(client, factory):
     anonymous = client.patch(url, json={"value": 1}, headers={"Content-Type": "application/json"})
     assert anonymous.status_code == 401
     assert anonymous.json()["type"].endswith("/Unauthorized")
+    # requests are counted under their route's path, as FastAPI's routing labelled them
+    metrics = client.get("/metrics").text
+    assert (
+        'cityops_http_requests_total{method="PATCH",'
+        'route="/ngsi-ld/v1/entities/{entity_id:path}/attrs/{attr}",status="204"} 1.0'
+    ) in metrics
     # a method no NGSI-LD route has falls through to FastAPI: 405, as ProblemDetails
     wrong = client.put("/ngsi-ld/v1/entityOperations/upsert", json=[], headers=headers)
     assert wrong.status_code == 405

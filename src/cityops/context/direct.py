@@ -30,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 from cityops.context.http import ngsi_principal
 
 PREFIX = "/ngsi-ld/v1/"
+_ROUTE = "cityops.direct_route"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class _Entry:
     methods: frozenset[str]
     convertors: dict[str, Any]
     endpoint: Callable[..., Any] | None  # None: FastAPI serves it (it needs more than we pass)
+    route: APIRoute  # what scope["route"] names (metrics and logs label requests by its path)
 
 
 def direct_endpoint(route: APIRoute) -> bool:
@@ -65,6 +67,7 @@ class DirectRoutes(BaseRoute):
                 frozenset(r.methods or ()),
                 dict(r.param_convertors),
                 r.endpoint if direct_endpoint(r) else None,
+                r,
             )
             for r in routes
             if isinstance(r, APIRoute) and r.path.startswith(PREFIX)
@@ -86,10 +89,12 @@ class DirectRoutes(BaseRoute):
             params = {k: entry.convertors[k].convert(v) for k, v in found.groupdict().items()}
             path_params = dict(scope.get("path_params", {}))
             path_params.update(params)
-            return Match.FULL, {"endpoint": entry.endpoint, "path_params": path_params}
+            child = {"endpoint": entry.endpoint, "path_params": path_params, _ROUTE: entry.route}
+            return Match.FULL, child
         return Match.NONE, {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = scope[_ROUTE]  # the APIRoute, as FastAPI would have set
         request = Request(scope, receive, send)
         principal = await ngsi_principal(request)
         response = await scope["endpoint"](
