@@ -18,7 +18,7 @@ from cityops.context.errors import NgsiLdError, not_found
 from cityops.context.events import EntityChanged
 from cityops.context.models import ContextEntity
 from cityops.core import audit
-from cityops.core.db import executemany, utcnow
+from cityops.core.db import executemany, fetch_first, utcnow
 from cityops.core.policy import Perm, Principal, can, in_scope
 from cityops.core.units.locate import locator_for
 from cityops.core.units.service import unit_path
@@ -93,10 +93,10 @@ class EntityStore:
         session's own object for that row, when this transaction already has it): the ORM
         query machinery cost a single-attribute update more than its SQL."""
         params = {"f_tenant": self.tenant, "f_id": entity_id}
-        found = self.session.connection().execute(_find_stmt(), params).first()
+        found = fetch_first(self.session.connection(), _find_stmt(), params)
         if found is None:
             return None
-        present = self.session.identity_map.get((ContextEntity, (found.pk,), None))
+        present = self.session.identity_map.get((ContextEntity, (found[_PK],), None))
         if present is not None:
             return present  # type: ignore[no-any-return]
         row: ContextEntity = _MANAGER.new_instance()
@@ -332,6 +332,7 @@ class EntityStore:
 
 
 _COLUMN_KEYS = tuple(c.key for c in ContextEntity.__table__.c)
+_PK = _COLUMN_KEYS.index("pk")
 _MANAGER = instrumentation.manager_of_class(ContextEntity)
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import sys
 import time
-import uuid
 from contextvars import ContextVar
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -148,7 +149,13 @@ def _request_id(scope: Scope) -> str:
             if text.isprintable() and text.strip():
                 return text
             break
-    return uuid.uuid4().hex
+    return f"{_RID_PREFIX}{next(_RID_COUNTER):012x}"
+
+
+# Fresh request ids: a random prefix per process and a counter (unique across restarts and
+# processes, and without uuid4's random read per request on the hot NGSI-LD paths).
+_RID_PREFIX = os.urandom(10).hex()
+_RID_COUNTER = itertools.count(1)
 
 
 router = APIRouter(tags=["operations"])
