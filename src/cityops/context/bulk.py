@@ -20,7 +20,7 @@ from cityops.context.errors import NgsiLdError, not_found
 from cityops.context.events import EntityChanged
 from cityops.context.models import ContextEntity
 from cityops.context.store import EntityStore
-from cityops.core.db import executemany
+from cityops.core.driver import executemany
 
 T = ContextEntity.__table__
 CHUNK = 500

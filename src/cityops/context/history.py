@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from cityops.context.entities import instance_time, numeric_value, parse_datetime
 from cityops.context.models import ContextAttributeInstance, ContextAttributeName
-from cityops.core.db import executemany
+from cityops.core.driver import executemany
 
 H = ContextAttributeInstance.__table__
 _ids: dict[tuple[int, str], int] = {}

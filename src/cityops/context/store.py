@@ -18,7 +18,8 @@ from cityops.context.errors import NgsiLdError, not_found
 from cityops.context.events import EntityChanged
 from cityops.context.models import ContextEntity
 from cityops.core import audit
-from cityops.core.db import executemany, fetch_first, utcnow
+from cityops.core.db import utcnow
+from cityops.core.driver import executemany, fetch_first
 from cityops.core.policy import Perm, Principal, can, in_scope
 from cityops.core.units.locate import locator_for
 from cityops.core.units.service import unit_path

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cityops.context.models import TEXT_PREFIX, ContextAttributeValue
-from cityops.core.db import executemany
+from cityops.core.driver import executemany
 
 V = ContextAttributeValue.__table__
 
