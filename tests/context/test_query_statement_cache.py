@@ -80,3 +80,51 @@ def test_the_same_query_from_two_scopes_and_two_contexts_is_answered_for_each(cl
             )
             == []
         )
+
+
+def test_queries_of_one_shape_share_a_statement_and_each_gets_its_own_answer(
+    client, factory, database
+):
+    sqlite = database.dialect == "sqlite"  # PostgreSQL keeps statements by their values
+    headers = json_headers({"X-API-Key": factory.api_key()})
+    stations = [
+        air_quality(n, pm25, stationName={"type": "Property", "value": name})
+        for n, pm25, name in ((1, 12.0, "Mũi Né"), (2, 80.0, "Phú Thủy"), (3, 95.0, "Mũi Né"))
+    ]
+    assert (
+        client.post(f"{BASE}/entityOperations/create", json=stations, headers=headers).status_code
+        == 201
+    )
+    query_module._statements.clear()
+
+    def ids(q: str) -> list[str]:
+        got = _ids(
+            client.get(
+                f"{BASE}/entities", params={"type": "AirQualityObserved", "q": q}, headers=headers
+            )
+        )
+        return [i.rsplit("-", 1)[1] for i in got]
+
+    assert ids("pm25>55") == ["002", "003"]
+    assert ids("pm25>90") == ["003"]
+    assert ids("pm25>100") == []
+    assert len(query_module._statements) == (1 if sqlite else 3)  # one shape, three values
+    assert ids('stationName=="Mũi Né"') == ["001", "003"]
+    assert ids('stationName=="Phú Thủy"') == ["002"]
+    assert ids('pm25>10;stationName=="Mũi Né"') == ["001", "003"]
+    assert ids('pm25>50;stationName=="Mũi Né"') == ["003"]
+    assert ids("pm25==70..90") == ["002"]
+    assert ids("pm25==10..13") == ["001"]
+    assert ids("pm25==12,95") == ["001", "003"]
+    assert ids("pm25==80,95") == ["002", "003"]
+    assert len(query_module._statements) == (5 if sqlite else 11)  # >, ==, >;==, range, list
+    # other forms are kept by their values, and answered as before
+    assert ids("pm25!=80") == ["001", "003"]
+    assert ids("pm25!=12") == ["002", "003"]
+    assert ids("pm25<20|pm25>90") == ["001", "003"]
+    counted = client.get(
+        f"{BASE}/entities",
+        params={"type": "AirQualityObserved", "q": "pm25>50", "count": "true"},
+        headers=headers,
+    )
+    assert counted.headers["NGSILD-Results-Count"] == "2"

@@ -12,6 +12,7 @@ the JSON again: building and running those json_each conditions was most of a qu
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,6 +40,7 @@ def index_prefilter(
     pk_col: Any,
     *,
     exact: bool = False,
+    params: dict[str, Any] | None = None,
 ) -> tuple[ColumnElement[bool] | None, QExpr | None]:
     """Return (conditions narrowing `expr` through the value index or None, the part of
     `expr` the JSON conditions must still check or None).
@@ -57,7 +59,7 @@ def index_prefilter(
     if not found:
         return None, expr
     if len(found) > 1:
-        counts = _bounded_counts(session, [(attr, cond) for _, attr, cond in found])
+        counts = _bounded_counts(session, [(attr, cond) for _, attr, cond in found], params)
         found = [spec for _, spec in sorted(zip(counts, found, strict=True), key=lambda x: x[0])]
     (_, attr, cond), rest = found[0], found[1:]
     driver = pk_col.in_(sa.select(V.entity_pk).where(V.attr == attr, cond))
@@ -72,7 +74,9 @@ def index_prefilter(
     return sa.and_(driver, *checks), residual
 
 
-def _bounded_counts(session: Session, specs: list[tuple[str, Any]]) -> list[int]:
+def _bounded_counts(
+    session: Session, specs: list[tuple[str, Any]], params: dict[str, Any] | None = None
+) -> list[int]:
     """How many index rows pass each term, in one statement (counting stops at PROBE_LIMIT:
     enough to rank terms)."""
     counts = [
@@ -81,7 +85,7 @@ def _bounded_counts(session: Session, specs: list[tuple[str, Any]]) -> list[int]
         .scalar_subquery()
         for attr, cond in specs
     ]
-    row = session.execute(sa.select(*counts)).one()
+    row = session.execute(sa.select(*counts), params or {}).one()
     return [int(n or 0) for n in row]
 
 
@@ -94,6 +98,8 @@ def _exact(term: Compare) -> bool:
     looks for a string; a literal shorter than TEXT_PREFIX is not cut."""
     operand = term.operand
     items = _items(operand)
+    if all(isinstance(item.value, sa.BindParameter) for item in items):
+        return True  # parameterize checked the values
     kinds = {item.kind for item in items}
     if kinds == {"number"}:
         return all(not isinstance(i.value, bool) and abs(float(i.value)) < 2**53 for i in items)
@@ -133,5 +139,54 @@ def _scalar(op: str, value: Value) -> Any:
     if value.kind == "number" and not isinstance(value.value, bool):
         return _OPS[op](V.value_num, value.value)
     if value.kind == "string" and op == "==":
+        if isinstance(value.value, sa.BindParameter):  # parameterized: the value is cut already
+            return V.value_text == value.value
         return V.value_text == str(value.value)[:TEXT_PREFIX]
     return None
+
+
+@dataclass(frozen=True)
+class Parameterized:
+    """A q whose literals are bind parameters: `key` is its shape (the same for any values),
+    `expr` builds the statement, `params` are this query's values."""
+
+    key: tuple[Any, ...]
+    expr: QExpr
+    params: dict[str, Any]
+
+
+def parameterize(expr: QExpr) -> Parameterized | None:
+    """Split a q into its shape and its literal values, when every term is a comparison the
+    value index answers exactly (`level==3;spotState=="free"`, `pm25>55`, `depth==1..4`):
+    a statement built once for the shape serves every query of that shape. Such terms become
+    value-index conditions only (see index_prefilter with `exact`), so the literals are plain
+    SQL parameters. None for anything else (!=, patterns, sub-attributes, |, inexact values).
+    """
+    terms = expr.terms if isinstance(expr, And) else (expr,)
+    params: dict[str, Any] = {}
+    shaped: list[QExpr] = []
+    shape: list[Any] = []
+
+    def bind(item: Value) -> Value:
+        name = f"qv{len(params)}"
+        value = item.value if item.kind == "number" else str(item.value)[:TEXT_PREFIX]
+        params[name] = value
+        return Value(item.kind, sa.bindparam(name, unique=False))  # type: ignore[arg-type]
+
+    for term in terms:
+        if not isinstance(term, Compare) or term.op == "!=" or term.path.sub or term.path.keys:
+            return None
+        if _value_condition(term.op, term.operand) is None or not _exact(term):
+            return None
+        operand = term.operand
+        if isinstance(operand, Range):
+            new: Value | Range | ValueList = Range(bind(operand.low), bind(operand.high))
+        elif isinstance(operand, ValueList):
+            new = ValueList(tuple(bind(item) for item in operand.items))
+        else:
+            new = bind(operand)
+        shaped.append(Compare(term.path, term.op, new))
+        kinds = tuple(item.kind for item in _items(operand))
+        shape.append((term.path.attr, term.op, type(operand).__name__, kinds))
+    q = shaped[0] if len(shaped) == 1 else And(tuple(shaped))
+    return Parameterized(("shape", *shape), q, params)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -15,7 +15,7 @@ from cityops.context.entities import LOCATION_IRI
 from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.jsonld import ActiveContext
 from cityops.context.models import ContextEntity
-from cityops.context.qlang_index import index_prefilter
+from cityops.context.qlang_index import index_prefilter, parameterize
 from cityops.core.policy import Principal, scope_filter
 from cityops.core.units.models import Unit
 
@@ -95,7 +95,12 @@ def _int(value: Any, name: str, default: int) -> int:
 
 
 def _statement(
-    session: Session, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
+    session: Session,
+    tenant: str,
+    principal: Principal,
+    query: EntityQuery,
+    ctx: ActiveContext,
+    params: dict[str, Any] | None = None,
 ) -> Select[Any]:
     # Core rows (attribute access like the ORM's, read-only): ORM loading cost a third of a
     # small query
@@ -116,7 +121,12 @@ def _statement(
     if query.q is not None:
         dialect = session.get_bind().dialect.name
         narrowed, residual = index_prefilter(
-            session, query.q, ctx.expand, ContextEntity.pk, exact=dialect == "sqlite"
+            session,
+            query.q,
+            ctx.expand,
+            ContextEntity.pk,
+            exact=dialect == "sqlite",
+            params=params,
         )
         if narrowed is not None:
             stmt = stmt.where(narrowed)
@@ -145,11 +155,13 @@ def _geoproperty(gq: Any, ctx: ActiveContext) -> str:
 
 
 # Built statements of recent queries, by everything they are built from: dashboards, map
-# layers and integrators poll the same queries over and over, and building one (SQLAlchemy
+# layers and integrators send the same queries over and over, and building one (SQLAlchemy
 # expressions for the type, scope, value-index and JSON conditions, plus the index probe that
-# ranks the q terms) cost more than running it. The statement holds no result: every run
-# reads the live data. Entries are rebuilt after STATEMENT_TTL_S, so the ranking of q terms
-# follows the data.
+# ranks the q terms) cost more than running it. On SQLite a q made only of comparisons the
+# value index answers exactly is kept by its shape, its literals bound at each run
+# (`level==3` and `level==7` share one statement); any other q is kept with its values. The
+# statement holds no result: every run reads the live data. Entries are rebuilt after
+# STATEMENT_TTL_S, so the ranking of q terms follows the data.
 STATEMENT_TTL_S = 30.0
 STATEMENT_CACHE_SIZE = 512
 _statements: dict[tuple[Any, ...], tuple[float, ActiveContext, Select[Any], Select[Any]]] = {}
@@ -157,11 +169,18 @@ _statements: dict[tuple[Any, ...], tuple[float, ActiveContext, Select[Any], Sele
 
 def _statements_of(
     session: Session, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
-) -> tuple[Select[Any], Select[Any]]:
-    """The statement of a query without a geo-query, and the one reading its page (cached,
-    see above)."""
+) -> tuple[Select[Any], Select[Any], dict[str, Any]]:
+    """The statement of a query without a geo-query, the one reading its page, and the
+    values of their parameters (cached, see above)."""
+    dialect = session.get_bind().dialect.name
+    q_key, params = query.q, {}
+    if query.q is not None and dialect == "sqlite":
+        shaped = parameterize(query.q)
+        if shaped is not None:
+            q_key, params = shaped.key, shaped.params
+            query = replace(query, q=shaped.expr)
     key = (
-        session.get_bind().dialect.name,
+        dialect,
         tenant,
         principal.is_authenticated,
         principal.unit_path,
@@ -169,7 +188,7 @@ def _statements_of(
         tuple(query.ids or ()),
         query.id_pattern,
         tuple(query.attrs or ()),
-        query.q,
+        q_key,
         query.limit,
         query.offset,
         id(ctx),  # the resolver keeps its contexts; the entry keeps this one and checks it
@@ -180,14 +199,14 @@ def _statements_of(
         hit, key = None, ()
     now = time.monotonic()
     if hit is not None and hit[1] is ctx and now - hit[0] < STATEMENT_TTL_S:
-        return hit[2], hit[3]
-    stmt = _statement(session, tenant, principal, query, ctx)
+        return hit[2], hit[3], params
+    stmt = _statement(session, tenant, principal, query, ctx, params)
     page = stmt.order_by(ContextEntity.pk).limit(query.limit).offset(query.offset)
     if key:
         if len(_statements) >= STATEMENT_CACHE_SIZE:
             _statements.pop(next(iter(_statements)), None)  # the oldest
         _statements[key] = (now, ctx, stmt, page)
-    return stmt, page
+    return stmt, page, params
 
 
 def run_query(
@@ -198,10 +217,11 @@ def run_query(
     conn = session.connection()
     if query.geo is None:
         total = None
-        stmt, page = _statements_of(session, tenant, principal, query, ctx)
+        stmt, page, params = _statements_of(session, tenant, principal, query, ctx)
         if query.count:
-            total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        return list(conn.execute(page).all()), total
+            counted = select(func.count()).select_from(stmt.subquery())
+            total = session.scalar(counted, params) or 0
+        return list(conn.execute(page, params).all()), total
     stmt = _statement(session, tenant, principal, query, ctx)
     geoprop = _geoproperty(query.geo, ctx)
     matched = [
