@@ -16,6 +16,7 @@ from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.jsonld import ActiveContext
 from cityops.context.models import ContextEntity
 from cityops.context.qlang_index import index_prefilter, parameterize
+from cityops.core.driver import SelectPlan, fetch_all, select_plan
 from cityops.core.policy import Principal, scope_filter
 from cityops.core.units.models import Unit
 
@@ -109,8 +110,11 @@ def _statement(
         stmt = stmt.outerjoin(Unit, Unit.id == ContextEntity.unit_id).where(
             scope_filter(principal, Unit.path)
         )
-    if query.types:
-        stmt = stmt.where(ContextEntity.type.in_(query.types))
+    if query.types:  # one type as `=`: an IN list is expanded by SQLAlchemy at each run
+        types = query.types
+        stmt = stmt.where(
+            ContextEntity.type == types[0] if len(types) == 1 else ContextEntity.type.in_(types)
+        )
     if query.ids:
         stmt = stmt.where(ContextEntity.entity_id.in_(query.ids))
     if query.id_pattern:
@@ -164,14 +168,16 @@ def _geoproperty(gq: Any, ctx: ActiveContext) -> str:
 # STATEMENT_TTL_S, so the ranking of q terms follows the data.
 STATEMENT_TTL_S = 30.0
 STATEMENT_CACHE_SIZE = 512
-_statements: dict[tuple[Any, ...], tuple[float, ActiveContext, Select[Any], Select[Any]]] = {}
+_statements: dict[
+    tuple[Any, ...], tuple[float, ActiveContext, Select[Any], Select[Any], SelectPlan | None]
+] = {}
 
 
 def _statements_of(
     session: Session, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
-) -> tuple[Select[Any], Select[Any], dict[str, Any]]:
-    """The statement of a query without a geo-query, the one reading its page, and the
-    values of their parameters (cached, see above)."""
+) -> tuple[Select[Any], Select[Any], SelectPlan | None, dict[str, Any]]:
+    """The statement of a query without a geo-query, the one reading its page (and its plan
+    for the SQLite driver), and the values of their parameters (cached, see above)."""
     dialect = session.get_bind().dialect.name
     q_key, params = query.q, {}
     if query.q is not None and dialect == "sqlite":
@@ -199,14 +205,15 @@ def _statements_of(
         hit, key = None, ()
     now = time.monotonic()
     if hit is not None and hit[1] is ctx and now - hit[0] < STATEMENT_TTL_S:
-        return hit[2], hit[3], params
+        return hit[2], hit[3], hit[4], params
     stmt = _statement(session, tenant, principal, query, ctx, params)
     page = stmt.order_by(ContextEntity.pk).limit(query.limit).offset(query.offset)
+    plan = select_plan(session.connection(), page)
     if key:
         if len(_statements) >= STATEMENT_CACHE_SIZE:
             _statements.pop(next(iter(_statements)), None)  # the oldest
-        _statements[key] = (now, ctx, stmt, page)
-    return stmt, page, params
+        _statements[key] = (now, ctx, stmt, page, plan)
+    return stmt, page, plan, params
 
 
 def run_query(
@@ -217,11 +224,11 @@ def run_query(
     conn = session.connection()
     if query.geo is None:
         total = None
-        stmt, page, params = _statements_of(session, tenant, principal, query, ctx)
+        stmt, page, plan, params = _statements_of(session, tenant, principal, query, ctx)
         if query.count:
             counted = select(func.count()).select_from(stmt.subquery())
             total = session.scalar(counted, params) or 0
-        return list(conn.execute(page, params).all()), total
+        return fetch_all(conn, page, params, plan), total
     stmt = _statement(session, tenant, principal, query, ctx)
     geoprop = _geoproperty(query.geo, ctx)
     matched = [

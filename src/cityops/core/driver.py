@@ -11,6 +11,7 @@ with echo on (so statements are logged), go through Core as usual.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -90,47 +91,94 @@ def executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:
     return _driver_executemany(conn, sql, params)
 
 
-_DRIVER_SELECT: dict[Any, tuple[str, Any, list[tuple[int, Any]], list[Any]]] = {}
+class SelectPlan:
+    """A Core SELECT compiled once for SQLite's cursor: its SQL, where each parameter comes
+    from (the caller's values, else the statement's own), how to convert them, and the result
+    processors SQLAlchemy would apply to each column. Rows are named tuples (attribute access,
+    like SQLAlchemy's rows)."""
+
+    def __init__(self, stmt: Any, dialect: Any) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        self.usable = not compiled.post_compile_params and not compiled.literal_execute_params
+        self.sql = compiled.string
+        self.names = list(compiled.positiontup or ())
+        self.defaults = dict(compiled.params)
+        self.convs = [  # SQLAlchemy's own bind processors (timestamps, JSON, JSON paths)
+            (i, conv)
+            for i, name in enumerate(self.names)
+            if (conv := compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            is not None
+        ]
+        columns = list(stmt.selected_columns)
+        self.results = [
+            (i, proc)
+            for i, c in enumerate(columns)
+            if (proc := c.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+        ]
+        self.row = namedtuple("Row", [c.key for c in columns], rename=True)  # type: ignore[misc]
+
+    def run(self, conn: Connection, params: dict[str, Any], *, first: bool = False) -> list[Any]:
+        """Execute on the connection's driver cursor, in its transaction; return the rows."""
+        values = [params[n] if n in params else self.defaults[n] for n in self.names]
+        for i, conv in self.convs:
+            values[i] = conv(values[i])
+        dbapi = conn.dialect.loaded_dbapi
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.sql, values)
+            raw = [cursor.fetchone()] if first else cursor.fetchall()
+        except dbapi.Error as err:
+            raise DBAPIError.instance(self.sql, values, err, dbapi.Error) from err
+        finally:
+            cursor.close()
+        rows = []
+        make = self.row._make
+        for got in raw:
+            if got is None:
+                continue
+            out = list(got)
+            for i, proc in self.results:
+                out[i] = proc(out[i])
+            rows.append(make(out))
+        return rows
+
+
+def select_plan(conn: Connection, stmt: Any) -> SelectPlan | None:
+    """Compile a SELECT for the driver, or None where Core must run it (not SQLite, echo on,
+    or parameters SQLAlchemy expands at execution such as `IN` lists)."""
+    if conn.dialect.name != "sqlite" or conn.engine.echo:
+        return None
+    plan = SelectPlan(stmt, conn.dialect)
+    return plan if plan.usable else None
+
+
+def fetch_all(
+    conn: Connection, stmt: Any, params: dict[str, Any], plan: SelectPlan | None = None
+) -> list[Any]:
+    """Return the rows of a SELECT: through its plan on the driver when there is one (see
+    SelectPlan), else through Core."""
+    if plan is None:
+        return list(conn.execute(stmt, params).all())
+    return plan.run(conn, params)
+
+
+_FIRST_PLANS: dict[Any, SelectPlan | None] = {}  # statements built once (lru_cache'd)
 
 
 def fetch_first(conn: Connection, stmt: Any, params: dict[str, Any]) -> tuple[Any, ...] | None:
-    """Return the first row of a cached Core SELECT as a tuple of column values, or None.
-
-    On SQLite the statement is compiled once and run on the driver's cursor, its values
-    converted by the same result processors SQLAlchemy uses (timestamps, JSON): for a
-    one-row read such as the entity lookup of every NGSI-LD write, SQLAlchemy's execution
-    and result set-up cost more than SQLite's own work. Other dialects use Core as usual."""
-    if conn.dialect.name != "sqlite" or conn.engine.echo:
+    """Return the first row of a SELECT built once (a module-level cached statement), or
+    None. On SQLite it runs on the driver's cursor (see SelectPlan): for a one-row read such
+    as the entity lookup of every NGSI-LD write, SQLAlchemy's execution and result set-up
+    cost more than SQLite's own work. Other dialects use Core as usual."""
+    key = (stmt, conn.dialect.name, conn.engine.echo)
+    if key not in _FIRST_PLANS:
+        _FIRST_PLANS[key] = select_plan(conn, stmt)
+    plan = _FIRST_PLANS[key]
+    if plan is None:
         row = conn.execute(stmt, params).first()
         return None if row is None else tuple(row)
-    plan = _DRIVER_SELECT.get(stmt)
-    if plan is None:
-        dialect = conn.dialect
-        compiled = stmt.compile(dialect=dialect)
-        names = list(compiled.positiontup)
-        getter = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
-        convs = [(i, _converter(compiled.binds[n].type)) for i, n in enumerate(names)]
-        results = [
-            c.type.dialect_impl(dialect).result_processor(dialect, None)
-            for c in stmt.selected_columns
-        ]
-        plan = (compiled.string, getter, [(i, c) for i, c in convs if c], results)
-        _DRIVER_SELECT[stmt] = plan
-    sql, getter, convs, results = plan
-    values = list(getter(params))
-    for i, conv in convs:
-        values[i] = conv(values[i])
-    dbapi = conn.dialect.loaded_dbapi
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        raw = cursor.execute(sql, values).fetchone()
-    except dbapi.Error as err:
-        raise DBAPIError.instance(sql, values, err, dbapi.Error) from err
-    finally:
-        cursor.close()
-    if raw is None:
-        return None
-    return tuple(v if p is None else p(v) for p, v in zip(results, raw, strict=True))
+    rows = plan.run(conn, params, first=True)
+    return tuple(rows[0]) if rows else None
 
 
 def _driver_executemany(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> int:
