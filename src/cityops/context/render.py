@@ -89,15 +89,21 @@ def render_entity(row: ContextEntity, ctx: ActiveContext, opts: RenderOptions) -
     if row.scopes and _keep_member("scope", opts):
         out["scope"] = row.scopes if len(row.scopes) > 1 else row.scopes[0]
     datasets = row.datasets or {}
-    for iri in list(row.attrs) + [i for i in datasets if i not in row.attrs]:
-        name = ctx.compact(iri)
-        if not _wanted(iri, name, opts):
-            continue
-        instances = ([row.attrs[iri]] if iri in row.attrs else []) + list(
-            datasets.get(iri, {}).values()
-        )
-        rendered = [_compact_attr(a, ctx, opts) for a in instances]
-        out[name] = rendered[0] if len(rendered) == 1 else rendered
+    every = opts.attrs is None and opts.pick is None and not opts.omit
+    if not datasets and every:  # the common case: each attribute once, all of them wanted
+        compact = ctx.compact
+        for iri, attr in row.attrs.items():
+            out[compact(iri)] = _compact_attr(attr, ctx, opts)
+    else:
+        for iri in list(row.attrs) + [i for i in datasets if i not in row.attrs]:
+            name = ctx.compact(iri)
+            if not _wanted(iri, name, opts):
+                continue
+            instances = ([row.attrs[iri]] if iri in row.attrs else []) + list(
+                datasets.get(iri, {}).values()
+            )
+            rendered = [_compact_attr(a, ctx, opts) for a in instances]
+            out[name] = rendered[0] if len(rendered) == 1 else rendered
     if opts.sys_attrs and not opts.key_values:
         out["createdAt"] = iso(row.created_at)
         out["modifiedAt"] = iso(row.modified_at)
