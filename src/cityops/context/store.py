@@ -90,9 +90,10 @@ class EntityStore:
     def find(self, entity_id: str) -> ContextEntity | None:
         """Return the entity row, or None (no scope check).
 
-        The row is read with Core and handed to the session as a persistent object (or the
-        session's own object for that row, when this transaction already has it): the ORM
-        query machinery cost a single-attribute update more than its SQL."""
+        The row is read on the driver (core.driver.fetch_first) and handed to the session as
+        a persistent object (or the session's own object for that row, when this transaction
+        has it already): the ORM query machinery cost a single-attribute update more than its
+        SQL."""
         params = {"f_tenant": self.tenant, "f_id": entity_id}
         found = fetch_first(self.session.connection(), _find_stmt(), params)
         if found is None:

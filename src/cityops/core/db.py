@@ -251,7 +251,9 @@ class Database:
     async def _group_in_thread(self, group: list[tuple[Callable[[Session], Any], Any]]) -> None:
         try:
             outcomes = await run_in_threadpool(self._run_group, group)
-        except BaseException as err:
+        except Exception as err:  # e.g. the commit failed: every write of the group did
+            outcomes = [(False, err)] * len(group)
+        except BaseException as err:  # cancelled (shutdown): answer the writers, then stop
             _settle(group, [(False, err)] * len(group))
             raise
         _settle(group, outcomes)
