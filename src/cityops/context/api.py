@@ -136,7 +136,7 @@ async def get_entity(request: Request, entity_id: str, principal: NgsiPrincipal)
 
     def job() -> dict[str, Any]:
         with request.app.state.db.session() as session:
-            row = EntityStore(session, tenant, principal).get(entity_id)
+            row = EntityStore(session, tenant, principal, lock=False).get(entity_id)
             if neg.media == "application/geo+json":
                 return render_feature(row, ctx, opts)
             return render_entity(row, ctx, opts)

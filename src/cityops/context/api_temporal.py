@@ -97,7 +97,7 @@ async def get_temporal(request: Request, entity_id: str, principal: NgsiPrincipa
 
     def job() -> Page:
         with request.app.state.db.session() as session:
-            row = EntityStore(session, tenant, principal).get(entity_id)
+            row = EntityStore(session, tenant, principal, lock=False).get(entity_id)
             return temporal_entities(session, [row], ctx, tq, max_instances)
 
     page = await request.app.state.db.run(job)

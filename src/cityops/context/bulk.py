@@ -73,8 +73,10 @@ def existing_rows(store: EntityStore, ids: list[str]) -> dict[str, dict[str, Any
             sql = f"SELECT {', '.join(_NAMES)} FROM {T.name} WHERE tenant = ? AND entity_id IN "
             sql += f"({', '.join('?' * len(chunk))})"
             rows = conn.exec_driver_sql(sql, (store.tenant, *chunk)).all()
-        else:
+        else:  # locked for the write, in pk order (concurrent batches lock in one order)
             stmt = select(*_COLS).where(T.c.tenant == store.tenant, T.c.entity_id.in_(chunk))
+            if store.lock:
+                stmt = stmt.order_by(T.c.pk).with_for_update()
             rows = conn.execute(stmt).all()
         for row in rows:
             item = dict(zip(_NAMES, row, strict=True))

@@ -34,12 +34,21 @@ class WriteResult:
 
 
 class EntityStore:
-    """Entity operations for one caller, one tenant, one transaction."""
+    """Entity operations for one caller, one tenant, one transaction.
 
-    def __init__(self, session: Session, tenant: str, principal: Principal) -> None:
+    `lock` (the default): entities read to be changed are locked until the transaction ends
+    (SELECT ... FOR UPDATE on PostgreSQL), so two concurrent writes of one entity each
+    change the other's result instead of one silently undoing the other. On SQLite writers
+    take the database lock first (BEGIN IMMEDIATE), which does the same. Read-only uses pass
+    lock=False."""
+
+    def __init__(
+        self, session: Session, tenant: str, principal: Principal, *, lock: bool = True
+    ) -> None:
         self.session = session
         self.tenant = tenant
         self.principal = principal
+        self.lock = lock
         self.now = utcnow()
         self.now_iso = iso(self.now)
         self._paths: dict[int, str | None] = {}
@@ -95,7 +104,9 @@ class EntityStore:
         has it already): the ORM query machinery cost a single-attribute update more than its
         SQL."""
         params = {"f_tenant": self.tenant, "f_id": entity_id}
-        found = fetch_first(self.session.connection(), _find_stmt(), params)
+        conn = self.session.connection()
+        stmt = _find_stmt(self.lock and conn.dialect.name != "sqlite")
+        found = fetch_first(conn, stmt, params)
         if found is None:
             return None
         present = self.session.identity_map.get((ContextEntity, (found[_PK],), None))
@@ -338,13 +349,15 @@ _PK = _COLUMN_KEYS.index("pk")
 _MANAGER = instrumentation.manager_of_class(ContextEntity)
 
 
-@lru_cache(maxsize=1)
-def _find_stmt() -> Select[Any]:
-    """The entity lookup, built once (building it per call cost as much as running it)."""
+@lru_cache(maxsize=2)
+def _find_stmt(lock: bool) -> Select[Any]:
+    """The entity lookup (locking the row with `lock`), built once: building it per call
+    cost as much as running it."""
     table = ContextEntity.__table__
-    return select(*table.c).where(
+    stmt = select(*table.c).where(
         table.c.tenant == bindparam("f_tenant"), table.c.entity_id == bindparam("f_id")
     )
+    return stmt.with_for_update() if lock else stmt
 
 
 _PLACE_COLUMNS = ("unit_id", "min_lon", "min_lat", "max_lon", "max_lat")
