@@ -44,7 +44,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or get_settings()
     setup_logging(settings)
     passwords.configure(settings.secret_key)
-    db = db or Database(settings.database_url, echo=settings.db_echo)
+    db = db or Database(
+        settings.database_url, echo=settings.db_echo, sqlite_cache_mb=settings.sqlite_cache_mb
+    )
     bus = InProcessBus()
 
     @asynccontextmanager

@@ -38,7 +38,9 @@ def _settings(**overrides: object) -> Settings:
 
 
 def _db(settings: Settings) -> Database:
-    return Database(settings.database_url, echo=settings.db_echo)
+    return Database(
+        settings.database_url, echo=settings.db_echo, sqlite_cache_mb=settings.sqlite_cache_mb
+    )
 
 
 def _actor() -> str:

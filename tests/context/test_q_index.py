@@ -112,3 +112,31 @@ def test_numbers_updated_in_batches_are_found_by_their_new_value_even_after_inde
     assert ids(client, key, "lanes==7") == ["R1"]
     assert ids(client, key, "lanes>=7") == ["R1", "R2"]
     assert ids(client, key, 'lanes=="two"') == ["R3"]
+
+
+def test_the_shape_check_agrees_with_the_index_conditions_it_stands_for():
+    """parameterize decides cheaply whether each term has a value-index condition; it must
+    agree with the condition builder, or a q would be kept by a shape it cannot bind."""
+    from cityops.context import qlang, qlang_index
+
+    queries = [
+        "level==3",
+        "level>3",
+        "level>=3",
+        "level<3",
+        "level<=3",
+        "level!=3",
+        'state=="free"',
+        'state>"a"',
+        "level==1..4",
+        'name=="a".."b"',
+        "level==1,2,3",
+        'state=="a","b"',
+        "flag==true",
+        'level==1,"a"',
+    ]
+    for text in queries:
+        term = qlang.parse_q(text)
+        assert isinstance(term, qlang.Compare), text
+        built = qlang_index._value_condition(term.op, term.operand) is not None
+        assert qlang_index._indexable(term.op, term.operand) == built, text

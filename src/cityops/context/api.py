@@ -111,8 +111,8 @@ async def query_entities(request: Request, principal: NgsiPrincipal) -> Response
     tenant = http.tenant(request)
 
     def job() -> tuple[list[dict[str, Any]], int | None]:
-        with request.app.state.db.session() as session:
-            rows, total = run_query(session, tenant, principal, query, ctx)
+        with request.app.state.db.reading() as conn:
+            rows, total = run_query(conn, tenant, principal, query, ctx)
             if neg.media == "application/geo+json":
                 return [render_feature(r, ctx, opts) for r in rows], total
             return [render_entity(r, ctx, opts) for r in rows], total

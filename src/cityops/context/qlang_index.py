@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Connection
 from sqlalchemy.orm import Session
 
 from cityops.context.models import TEXT_PREFIX, ContextAttributeValue
@@ -34,7 +34,7 @@ _OPS = {
 
 
 def index_prefilter(
-    session: Session,
+    session: Session | Connection,
     expr: QExpr,
     expand: Callable[[str], str],
     pk_col: Any,
@@ -75,7 +75,9 @@ def index_prefilter(
 
 
 def _bounded_counts(
-    session: Session, specs: list[tuple[str, Any]], params: dict[str, Any] | None = None
+    session: Session | Connection,
+    specs: list[tuple[str, Any]],
+    params: dict[str, Any] | None = None,
 ) -> list[int]:
     """How many index rows pass each term, in one statement (counting stops at PROBE_LIMIT:
     enough to rank terms)."""
@@ -135,9 +137,21 @@ def _value_condition(op: str, operand: Value | Range | ValueList) -> Any:
     return _scalar(op, operand)
 
 
+def _indexable(op: str, operand: Value | Range | ValueList) -> bool:
+    """Say whether _value_condition gives a condition, without building it."""
+    if isinstance(operand, Range):
+        return operand.low.kind == "number"
+    if isinstance(operand, ValueList):
+        return all(_indexable("==", item) for item in operand.items)
+    if operand.kind == "number" and not isinstance(operand.value, bool):
+        return op in _OPS
+    return operand.kind == "string" and op == "=="
+
+
 def _scalar(op: str, value: Value) -> Any:
     if value.kind == "number" and not isinstance(value.value, bool):
-        return _OPS[op](V.value_num, value.value)
+        compare = _OPS.get(op)  # not `!=` (no index condition: most rows pass)
+        return None if compare is None else compare(V.value_num, value.value)
     if value.kind == "string" and op == "==":
         if isinstance(value.value, sa.BindParameter):  # parameterized: the value is cut already
             return V.value_text == value.value
@@ -176,7 +190,7 @@ def parameterize(expr: QExpr) -> Parameterized | None:
     for term in terms:
         if not isinstance(term, Compare) or term.op == "!=" or term.path.sub or term.path.keys:
             return None
-        if _value_condition(term.op, term.operand) is None or not _exact(term):
+        if not _indexable(term.op, term.operand) or not _exact(term):
             return None
         operand = term.operand
         if isinstance(operand, Range):

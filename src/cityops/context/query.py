@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from cityops.context import geoquery, qlang, qlang_sql
@@ -95,8 +95,17 @@ def _int(value: Any, name: str, default: int) -> int:
         raise bad_request(f"{name} must be an integer") from err
 
 
+# Queries run on a Connection (the read paths: no ORM session to set up and commit, ~50 us a
+# query) or inside a write's Session (batch query, subscription matching).
+Reader = Session | Connection
+
+
+def _connection(reader: Reader) -> Connection:
+    return reader.connection() if isinstance(reader, Session) else reader
+
+
 def _statement(
-    session: Session,
+    session: Reader,
     tenant: str,
     principal: Principal,
     query: EntityQuery,
@@ -123,7 +132,7 @@ def _statement(
         attrs_col = ContextEntity.attrs
         stmt = stmt.where(or_(*[attrs_col[iri].isnot(None) for iri in query.attrs]))
     if query.q is not None:
-        dialect = session.get_bind().dialect.name
+        dialect = _connection(session).dialect.name
         narrowed, residual = index_prefilter(
             session,
             query.q,
@@ -174,11 +183,12 @@ _statements: dict[
 
 
 def _statements_of(
-    session: Session, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
+    session: Reader, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
 ) -> tuple[Select[Any], Select[Any], SelectPlan | None, dict[str, Any]]:
     """The statement of a query without a geo-query, the one reading its page (and its plan
     for the SQLite driver), and the values of their parameters (cached, see above)."""
-    dialect = session.get_bind().dialect.name
+    conn = _connection(session)
+    dialect = conn.dialect.name
     q_key, params = query.q, {}
     if query.q is not None and dialect == "sqlite":
         shaped = parameterize(query.q)
@@ -208,7 +218,7 @@ def _statements_of(
         return hit[2], hit[3], hit[4], params
     stmt = _statement(session, tenant, principal, query, ctx, params)
     page = stmt.order_by(ContextEntity.pk).limit(query.limit).offset(query.offset)
-    plan = select_plan(session.connection(), page)
+    plan = select_plan(conn, page)
     if key:
         if len(_statements) >= STATEMENT_CACHE_SIZE:
             _statements.pop(next(iter(_statements)), None)  # the oldest
@@ -217,11 +227,11 @@ def _statements_of(
 
 
 def run_query(
-    session: Session, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
+    session: Reader, tenant: str, principal: Principal, query: EntityQuery, ctx: ActiveContext
 ) -> tuple[list[Any], int | None]:
     """Return one page of matching entities (read-only rows with the columns of
     ContextEntity as attributes) and, if asked, the total count."""
-    conn = session.connection()
+    conn = _connection(session)
     if query.geo is None:
         total = None
         stmt, page, plan, params = _statements_of(session, tenant, principal, query, ctx)

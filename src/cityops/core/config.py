@@ -114,6 +114,14 @@ class Settings(BaseSettings):
         "sqlite:///./var/cityops.db",
         description="SQLAlchemy URL: sqlite:///PATH (embedded) or postgresql+psycopg://USER:PASS@HOST:PORT/DB.",
     )
+    sqlite_cache_mb: int = Field(
+        64,
+        ge=1,
+        description=(
+            "SQLite: page cache of each database connection, in MB. Filled only as pages are "
+            "read; a larger cache keeps more of a big entity store in memory for queries."
+        ),
+    )
     secret_key: str = Field(
         DEFAULT_SECRET_KEY,
         min_length=16,
