@@ -128,3 +128,19 @@ def test_queries_of_one_shape_share_a_statement_and_each_gets_its_own_answer(
         headers=headers,
     )
     assert counted.headers["NGSILD-Results-Count"] == "2"
+
+
+def test_the_same_query_with_and_without_sys_attrs_renders_each_its_own_way(client, factory):
+    headers = json_headers({"X-API-Key": factory.api_key()})
+    created = client.post(f"{BASE}/entities", json=air_quality(5, 70.0), headers=headers)
+    assert created.status_code == 201
+    url = f"{BASE}/entities?type=AirQualityObserved&q=pm25>55"
+    for _ in range(2):  # the second round reuses both kept statements
+        plain = client.get(url, headers=headers).json()
+        assert [e["id"] for e in plain] == ["urn:ngsi-ld:AirQualityObserved:PT-005"]
+        assert "createdAt" not in plain[0] and "modifiedAt" not in plain[0]["pm25"]
+        full = client.get(url + "&options=sysAttrs", headers=headers).json()
+        assert full[0]["createdAt"].endswith("Z") and full[0]["modifiedAt"].endswith("Z")
+        assert full[0]["pm25"]["modifiedAt"].endswith("Z")
+        keyed = client.get(url + "&options=keyValues,sysAttrs", headers=headers).json()
+        assert keyed[0]["pm25"] == 70.0

@@ -18,7 +18,7 @@ from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
 from cityops.context.merge import merge_into
-from cityops.context.query import parse_query, run_query, split
+from cityops.context.query import RENDER_COLUMNS, SYS_COLUMNS, parse_query, run_query, split
 from cityops.context.render import RenderOptions, render_entity, render_feature
 from cityops.context.store import EntityStore, WriteResult
 from cityops.core.policy import Perm, Principal, authorize
@@ -109,10 +109,11 @@ async def query_entities(request: Request, principal: NgsiPrincipal) -> Response
     )
     opts = render_options(request, ctx)
     tenant = http.tenant(request)
+    columns = RENDER_COLUMNS + SYS_COLUMNS if opts.sys_attrs else RENDER_COLUMNS
 
     def job() -> tuple[list[dict[str, Any]], int | None]:
         with request.app.state.db.reading() as conn:
-            rows, total = run_query(conn, tenant, principal, query, ctx)
+            rows, total = run_query(conn, tenant, principal, query, ctx, columns)
             if neg.media == "application/geo+json":
                 return [render_feature(r, ctx, opts) for r in rows], total
             return [render_entity(r, ctx, opts) for r in rows], total
