@@ -12,7 +12,8 @@ the JSON again: building and running those json_each conditions was most of a qu
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -170,6 +171,17 @@ class Parameterized:
 
 
 def parameterize(expr: QExpr) -> Parameterized | None:
+    """See _parameterize (kept per q: the trees are immutable and parse_q keeps them too, so
+    a repeated q costs a dict lookup; the caller gets its own copy of the values)."""
+    try:
+        shaped = _parameterize(expr)
+    except TypeError:  # an unhashable literal: not kept
+        shaped = _parameterize.__wrapped__(expr)
+    return None if shaped is None else replace(shaped, params=dict(shaped.params))
+
+
+@lru_cache(maxsize=1024)
+def _parameterize(expr: QExpr) -> Parameterized | None:
     """Split a q into its shape and its literal values, when every term is a comparison the
     value index answers exactly (`level==3;spotState=="free"`, `pm25>55`, `depth==1..4`):
     a statement built once for the shape serves every query of that shape. Such terms become
