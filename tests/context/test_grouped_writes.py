@@ -47,3 +47,72 @@ def test_concurrent_patches_of_one_entity_grouped_in_one_transaction_all_land(ap
             return [a.status_code for a in answers]
 
     assert asyncio.run(scenario()) == [204, 204, 204, 404]
+
+
+def test_a_group_mixing_attribute_deletes_and_patches_of_one_entity_keeps_every_change(
+    app, factory
+):
+    """PATCH/append read the entity outside the ORM session and DELETE of an attribute
+    changes it through the ORM; grouped together on one entity, every change lands, the
+    value index follows them and each patched value is in the entity's history."""
+    headers = json_headers({"X-API-Key": factory.api_key()})
+    station = air_quality(2, 12.0, no2={"type": "Property", "value": 20.0})
+    station["o3"] = {"type": "Property", "value": 30.0}
+    eid = station["id"]
+    url = f"{BASE_URL}/entities/{eid}"
+
+    def reading(value: float, hour: int) -> dict:
+        return {"value": value, "observedAt": f"2026-11-24T{hour:02d}:00:00Z"}
+
+    async def scenario() -> tuple[list[int], dict, list[str], list[str], dict]:
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+        ):
+            created = await client.post(f"{BASE_URL}/entities", json=station, headers=headers)
+            assert created.status_code == 201, created.text
+            answers = await asyncio.gather(
+                client.patch(f"{url}/attrs/pm25", json=reading(55.5, 1), headers=headers),
+                client.delete(f"{url}/attrs/no2", headers=headers),
+                client.patch(f"{url}/attrs/o3", json={"value": 77.0}, headers=headers),
+                client.post(
+                    f"{url}/attrs",
+                    json={"so2": {"type": "Property", "value": 3.0}},
+                    headers=headers,
+                ),
+                client.patch(f"{url}/attrs/pm25", json=reading(60.5, 2), headers=headers),
+            )
+            got = (await client.get(url, headers=headers)).json()
+            found = {}
+            for q in ("o3==77", "no2==20", "so2==3"):
+                page = await client.get(
+                    f"{BASE_URL}/entities",
+                    params={"type": "AirQualityObserved", "q": q},
+                    headers=headers,
+                )
+                found[q] = [e["id"] for e in page.json()]
+            history = await client.get(
+                f"{BASE_URL}/temporal/entities/{eid}",
+                params={"attrs": "pm25", "options": "temporalValues"},
+                headers=headers,
+            )
+            assert history.status_code == 200, history.text
+            values = [v for v, _ in history.json()["pm25"]["values"]]
+            return (
+                [a.status_code for a in answers],
+                got,
+                found["o3==77"],
+                found["so2==3"],
+                {
+                    "no2": found["no2==20"],
+                    "pm25": values,
+                },
+            )
+
+    statuses, got, o3, so2, rest = asyncio.run(scenario())  # (each reading has its time)
+    assert statuses == [204, 204, 204, 204, 204]
+    assert got["pm25"]["value"] == 60.5 and got["o3"]["value"] == 77.0
+    assert got["so2"]["value"] == 3.0 and "no2" not in got
+    assert o3 == [eid] and so2 == [eid] and rest["no2"] == []
+    assert 55.5 in rest["pm25"] and 60.5 in rest["pm25"]

@@ -196,7 +196,9 @@ async def patch_attribute(
     body, ctx = await http.read_body(request)
     partial = parse_attribute(attr, _strip_context(body), ctx, partial=True)
     iri = ctx.expand(attr)
-    await run_store(request, principal, lambda s: s.patch_attr(s.get(entity_id), iri, partial))
+    await run_store(
+        request, principal, lambda s: s.patch_attr(s.get(entity_id, orm=False), iri, partial)
+    )
     return Response(status_code=204)
 
 
@@ -229,7 +231,9 @@ async def append_attributes(request: Request, entity_id: str, principal: NgsiPri
     keep = "noOverwrite" in (split(request.query_params.get("options")) or [])
     mode = "append-keep" if keep else "append"
     result = await run_store(
-        request, principal, lambda s: s.write_attrs(s.get(entity_id), attrs, datasets, mode=mode)
+        request,
+        principal,
+        lambda s: s.write_attrs(s.get(entity_id, orm=False), attrs, datasets, mode=mode),
     )
     return _multi_status(result, ctx, list(attrs) + list(datasets))
 
@@ -244,7 +248,7 @@ async def update_attributes(request: Request, entity_id: str, principal: NgsiPri
     result = await run_store(
         request,
         principal,
-        lambda s: s.write_attrs(s.get(entity_id), attrs, datasets, mode="update"),
+        lambda s: s.write_attrs(s.get(entity_id, orm=False), attrs, datasets, mode="update"),
     )
     return _multi_status(result, ctx, list(attrs) + list(datasets))
 

@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -116,6 +116,22 @@ def make_engine(url: str, echo: bool = False, sqlite_cache_mb: int = SQLITE_CACH
     )
 
 
+def driver_execute(conn: Connection, sql: str) -> None:
+    """Run one statement without parameters or results (BEGIN IMMEDIATE, a PRAGMA) on the
+    driver's cursor, as core.driver does (errors raised as SQLAlchemy's, logged with
+    echo on): a write group opens its transaction with three of them."""
+    if conn.engine.echo:
+        conn.exec_driver_sql(sql)
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+    except conn.dialect.loaded_dbapi.Error as err:
+        raise DBAPIError.instance(sql, (), err, conn.dialect.loaded_dbapi.Error) from err
+    finally:
+        cursor.close()
+
+
 class _WouldWait(Exception):
     """A write tried on the event loop found the SQLite database locked by another writer."""
 
@@ -195,17 +211,17 @@ class Database:
 
     def _begin_immediate(self, conn: Connection) -> None:
         if not getattr(self._no_wait, "on", False):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            driver_execute(conn, "BEGIN IMMEDIATE")
             return
-        conn.exec_driver_sql("PRAGMA busy_timeout=0")  # another process/connection writing:
+        driver_execute(conn, "PRAGMA busy_timeout=0")  # another process/connection writing:
         try:  # say so at once instead of sleeping on the event loop
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            driver_execute(conn, "BEGIN IMMEDIATE")
         except OperationalError as err:
             if "locked" in str(err) or "busy" in str(err):
                 raise _WouldWait from err
             raise
         finally:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            driver_execute(conn, f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     async def run(self, job: Callable[[], T]) -> T:
         """Run a short read (one entity, one page) and return its result.
