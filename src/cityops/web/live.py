@@ -41,9 +41,11 @@ PATTERN = re.compile(r"^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$")
 UNIT_PATH_TTL_S = 60.0
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Message:
-    """One event as the feed sends it; its JSON is made on first use, once for all clients."""
+    """One event as the feed sends it; its JSON is made on first use, once for all clients.
+    (Not frozen: a frozen dataclass sets each field through object.__setattr__, and the feed
+    makes one Message per bus event, 1,000 per ingest batch. Nothing changes one.)"""
 
     seq: int
     name: str
