@@ -49,6 +49,9 @@ def _builtin_documents() -> dict[str, Path]:
     return docs
 
 
+COMPACT_MEMO = 4096
+
+
 @dataclass
 class ActiveContext:
     """A resolved @context: term -> IRI, and back."""
@@ -79,8 +82,24 @@ class ActiveContext:
             return base + suffix if base else term
         return (self.vocab or DEFAULT_VOCAB) + term
 
+    @cached_property
+    def _compacted(self) -> dict[str, str]:
+        return {}
+
     def compact(self, iri: str) -> str:
-        """Compact a full IRI to the term this context uses for it (or leave it whole)."""
+        """Compact a full IRI to the term this context uses for it (or leave it whole).
+
+        Answers are kept per context (rendering a page of entities compacts the same few
+        attribute names over and over); at most COMPACT_MEMO of them."""
+        memo = self._compacted
+        term = memo.get(iri)
+        if term is None:
+            if len(memo) >= COMPACT_MEMO:
+                memo.clear()
+            term = memo[iri] = self._compact(iri)
+        return term
+
+    def _compact(self, iri: str) -> str:
         term = self.reverse.get(iri)
         if term is not None:
             return term
