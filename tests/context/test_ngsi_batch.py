@@ -144,3 +144,52 @@ def test_every_created_entity_is_published_on_the_bus(client, key):
         "urn:ngsi-ld:AirQualityObserved:PT-041",
     ]
     assert all(e.op == "create" and e.entity["type"].endswith("AirQualityObserved") for e in seen)
+
+
+def test_batch_readings_fill_the_history_once_per_time_and_a_resent_time_replaces_its_value(
+    client, key
+):
+    """Readings sent in batches are each kept once per observedAt (a batch sent again adds
+    nothing), a reading resent for the same time with another value replaces it, and the
+    entity's value index follows the last reading."""
+
+    def readings(hour: int, bump: float) -> list[dict]:
+        return [
+            {
+                "id": f"urn:ngsi-ld:AirQualityObserved:PT-{n:03d}",
+                "type": "AirQualityObserved",
+                "pm25": {
+                    "type": "Property",
+                    "value": n + bump,
+                    "observedAt": f"2026-11-24T{hour:02d}:00:00Z",
+                },
+            }
+            for n in range(40, 44)
+        ]
+
+    url = f"{BASE}/entityOperations/upsert?options=update"
+    create = client.post(
+        f"{BASE}/entityOperations/create", json=readings(1, 0), headers=json_headers(key)
+    )
+    assert create.status_code == 201
+    for batch in (readings(2, 0.5), readings(2, 0.5), readings(3, 0.25), readings(2, 0.75)):
+        assert client.post(url, json=batch, headers=json_headers(key)).status_code == 204
+    for n in range(40, 44):
+        history = client.get(
+            f"{BASE}/temporal/entities/urn:ngsi-ld:AirQualityObserved:PT-{n:03d}",
+            params={"attrs": "pm25", "options": "temporalValues"},
+            headers={**key, "Link": link()},
+        )
+        assert history.status_code == 200, history.text
+        got = sorted((t, v) for v, t in history.json()["pm25"]["values"])
+        assert got == [
+            ("2026-11-24T01:00:00Z", n),
+            ("2026-11-24T02:00:00Z", n + 0.75),
+            ("2026-11-24T03:00:00Z", n + 0.25),
+        ]
+    found = client.get(
+        f"{BASE}/entities",
+        params={"type": "AirQualityObserved", "q": "pm25==42.75"},
+        headers={**key, "Link": link()},
+    )
+    assert [e["id"] for e in found.json()] == ["urn:ngsi-ld:AirQualityObserved:PT-042"]

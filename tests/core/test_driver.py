@@ -89,3 +89,86 @@ def test_fetch_first_and_driver_errors_are_sqlalchemy_errors(db):
         plan = select_plan(conn, broken)
         with pytest.raises(OperationalError):
             fetch_all(conn, broken, {}, plan)
+
+
+KEYED = sa.Table(
+    "driver_keyed",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("station", sa.String(64)),
+    sa.Column("attr", sa.String(64)),
+    sa.Column("doc", JSONType),
+    sa.Column("at", UTCDateTime),
+    sa.Column("level", sa.Float),
+)
+
+
+def test_many_row_updates_and_deletes_change_exactly_the_rows_named(database_url):
+    """executemany of a keyed UPDATE/DELETE (on PostgreSQL one statement over arrays) sets
+    each row its own values, JSON and times and NULLs included, reports the rows it changed,
+    and applies rows sharing a key one after the other, as executemany always did."""
+    from cityops.core import driver
+
+    db = Database(database_url)
+    KEYED.drop(db.engine, checkfirst=True)
+    KEYED.create(db.engine)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(
+                KEYED.insert(),
+                [
+                    {"station": f"S{i}", "attr": a, "doc": {}, "at": T0, "level": 0.0}
+                    for i in range(4)
+                    for a in ("pm25", "no2")
+                ],
+            )
+        k = KEYED.c
+        update = (
+            sa.update(KEYED)
+            .where(k.station == sa.bindparam("b_station"), k.attr == sa.bindparam("b_attr"))
+            .values(doc=sa.bindparam("b_doc"), at=sa.bindparam("b_at"), level=sa.bindparam("b_lv"))
+        )
+        rows = [
+            {
+                "b_station": f"S{i}",
+                "b_attr": "pm25",
+                "b_doc": {"giá trị": i, "tags": ["sông", None]} if i != 2 else None,
+                "b_at": T0 + timedelta(hours=i),
+                "b_lv": None if i == 3 else i * 1.5,
+            }
+            for i in range(3, -1, -1)
+        ]
+        with db.engine.begin() as conn:
+            assert driver.executemany(conn, update, rows) == 4
+        if db.dialect == "postgresql":
+            assert driver._PG_PLANS[update] is not None  # the one-statement form ran
+        with db.engine.connect() as conn:
+            got = {
+                (r.station, r.attr): (r.doc, r.at, r.level) for r in conn.execute(sa.select(KEYED))
+            }
+        for i in range(4):
+            doc = {"giá trị": i, "tags": ["sông", None]} if i != 2 else None
+            level = None if i == 3 else i * 1.5
+            assert got[(f"S{i}", "pm25")] == (doc, T0 + timedelta(hours=i), level)
+            assert got[(f"S{i}", "no2")] == ({}, T0, 0.0)  # the other key column is kept to
+
+        twice = [{**rows[0], "b_lv": 7.0}, {**rows[0], "b_lv": 8.0}]  # same key: both, in turn
+        with db.engine.begin() as conn:
+            assert driver.executemany(conn, update, twice) == 2
+            level = conn.scalar(sa.select(k.level).where(k.station == "S3", k.attr == "pm25"))
+        assert level == 8.0
+
+        delete = sa.delete(KEYED).where(
+            k.station == sa.bindparam("d_station"), k.attr == sa.bindparam("d_attr")
+        )
+        gone = [{"d_station": "S1", "d_attr": "no2"}, {"d_station": "S2", "d_attr": "pm25"}]
+        with db.engine.begin() as conn:
+            assert (
+                driver.executemany(conn, delete, gone + [{"d_station": "S9", "d_attr": "x"}]) == 2
+            )
+        with db.engine.connect() as conn:
+            left = set(conn.execute(sa.select(k.station, k.attr)).all())
+        assert len(left) == 6 and ("S1", "no2") not in left and ("S2", "pm25") not in left
+    finally:
+        KEYED.drop(db.engine, checkfirst=True)
+        db.dispose()

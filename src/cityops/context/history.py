@@ -7,11 +7,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from cityops.context.entities import instance_time, numeric_value, parse_datetime
@@ -101,9 +102,48 @@ def insert_instances(session: Session, rows: list[dict[str, Any]]) -> int:
     unique: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:  # one statement may not touch a row twice: the last reading wins
         unique[(row["entity_pk"], row["attr_id"], row["observed_at"], row["dataset_id"])] = row
-    stmt = _upsert(session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
     values = list(unique.values())
     conn = session.connection()  # Core executemany: the ORM bulk path costs ~1 ms a call
+    if dialect == "postgresql" and len(values) > 1 and not conn.engine.echo:
+        _upsert_pg(conn, values)
+        return len(values)
+    stmt = _upsert(dialect)
     for i in range(0, len(values), 2000):
         executemany(conn, stmt, values[i : i + 2000])
     return len(values)
+
+
+_PG_COLUMNS = ("entity_pk", "attr_id", "observed_at", "modified_at", "dataset_id", "value_num")
+
+
+@lru_cache(maxsize=1)
+def _upsert_pg_sql() -> str:
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    record = ", ".join(f"{name} {H.c[name].type.compile(dialect=dialect)}" for name in _PG_COLUMNS)
+    names = ", ".join((*_PG_COLUMNS, "instance"))
+    return (
+        f"INSERT INTO {H.name} ({names}) SELECT {names} "
+        f"FROM jsonb_to_recordset(%s::jsonb) AS v({record}, instance jsonb) "
+        "ON CONFLICT (entity_pk, attr_id, observed_at, dataset_id) DO UPDATE SET "
+        "value_num = excluded.value_num, instance = excluded.instance, "
+        "modified_at = excluded.modified_at"
+    )
+
+
+def _upsert_pg(conn: Any, rows: list[dict[str, Any]]) -> None:
+    """The history upsert on PostgreSQL as one statement over a JSON document of the rows:
+    SQLAlchemy's many-row INSERT set up each row's parameters in Python, a fifth of a batch's
+    time. Driver errors are raised as SQLAlchemy's."""
+    document = orjson.dumps(rows, option=orjson.OPT_NAIVE_UTC).decode()
+    sql = _upsert_pg_sql()
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, (document,))
+    except dbapi.Error as err:
+        raise DBAPIError.instance(sql, (document,), err, dbapi.Error) from err
+    finally:
+        cursor.close()

@@ -6,7 +6,8 @@ reads and writes of an NGSI-LD update, and more than SQLite's work per row in bu
 helpers compile a statement once and run it on the driver, converting parameters and results
 with the same processors SQLAlchemy uses, inside the connection's transaction. Driver errors are
 raised as SQLAlchemy's (IntegrityError, OperationalError ...). Other dialects, and an engine
-with echo on (so statements are logged), go through Core as usual.
+with echo on (so statements are logged), go through Core as usual, except keyed many-row
+UPDATEs and DELETEs on PostgreSQL, which run as one statement over the rows (_PgManyPlan).
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, DateTime
+import orjson
+from sqlalchemy import JSON, Column, DateTime, Delete, Update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
+from sqlalchemy.sql.sqltypes import NullType
 
 from cityops.core.db import json_text
 
@@ -70,6 +75,10 @@ def executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     if conn.dialect.name != "sqlite":
+        if conn.dialect.name == "postgresql" and len(rows) > 1 and not conn.engine.echo:
+            done = _pg_many(conn, stmt, rows)
+            if done is not None:
+                return done
         return int(conn.execute(stmt, rows).rowcount)
     sql, getter, convs = _plan(conn, stmt, tuple(rows[0]))
     if not convs:
@@ -198,3 +207,126 @@ def _driver_executemany(conn: Connection, sql: str, params: list[tuple[Any, ...]
         raise DBAPIError.instance(sql, params, err, conn.dialect.loaded_dbapi.Error) from err
     finally:
         cursor.close()
+
+
+# --- PostgreSQL: many-row UPDATE/DELETE as one statement ---------------------------------
+
+
+def _pg_key_pairs(stmt: Any) -> list[tuple[Any, Any]] | None:
+    """(column, bind parameter) of a WHERE made only of `column = :param` terms ANDed."""
+    where = stmt.whereclause
+    terms = list(where.clauses) if isinstance(where, BooleanClauseList) else [where]
+    if isinstance(where, BooleanClauseList) and where.operator is not operators.and_:
+        return None
+    pairs = []
+    for term in terms:
+        if not (
+            isinstance(term, BinaryExpression)
+            and term.operator is operators.eq
+            and isinstance(term.left, Column)
+            and isinstance(term.right, BindParameter)
+        ):
+            return None
+        pairs.append((term.left, term.right))
+    return pairs
+
+
+class _PgManyPlan:
+    """An UPDATE or DELETE keyed by `column = :param` terms (SET `column = :param`), rewritten
+    to join the rows, sent as one JSON document: `UPDATE t SET c = v.c FROM
+    jsonb_to_recordset(%s) AS v(...) WHERE t.k = v.k`. (As typed arrays, psycopg escaped each
+    JSON attribute set in Python, a third of a batch's time.)"""
+
+    def __init__(self, stmt: Any, dialect: Any) -> None:
+        table = stmt.table
+        quote = dialect.identifier_preparer.quote
+        keys = _pg_key_pairs(stmt)
+        if keys is None:
+            raise ValueError("not keyed by column = :param")
+        sets: list[tuple[Any, Any]] = []
+        if isinstance(stmt, Update):
+            for key, value in stmt._values.items():  # SQLAlchemy's own record of SET
+                column = table.c[key] if isinstance(key, str) else table.c[key.key]
+                if not isinstance(value, BindParameter):
+                    raise ValueError("SET of something else than a parameter")
+                sets.append((column, value))
+        binds = [(b.key, c) for c, b in keys + sets]
+        self.key_names = [b.key for _, b in keys]
+        # JSON values go into the document as they are; the others through SQLAlchemy's bind
+        # processors (UTC timestamps ...), then orjson
+        self.procs = [
+            (
+                name,
+                None
+                if _is_json(column)
+                else column.type.dialect_impl(dialect).bind_processor(dialect),
+            )
+            for name, column in binds
+        ]
+        record = ", ".join(f"{quote(name)} {_pg_type(column, dialect)}" for name, column in binds)
+        source = f"jsonb_to_recordset(%s::jsonb) AS v({record})"
+        target = quote(table.name)
+        match = " AND ".join(f"{target}.{quote(c.name)} = v.{quote(b.key)}" for c, b in keys)
+        if isinstance(stmt, Update):
+            assign = ", ".join(f"{quote(c.name)} = {_pg_value(c, b.key, quote)}" for c, b in sets)
+            self.sql = f"UPDATE {target} SET {assign} FROM {source} WHERE {match}"
+        else:
+            self.sql = f"DELETE FROM {target} USING {source} WHERE {match}"
+
+    def run(self, conn: Connection, rows: list[dict[str, Any]]) -> int | None:
+        """Run it for the rows; None when two rows share a key (one joined statement would
+        apply only one of them, where executemany applies both in turn)."""
+        if len({tuple(row[n] for n in self.key_names) for row in rows}) < len(rows):
+            return None
+        records = [
+            {name: row[name] if proc is None else proc(row[name]) for name, proc in self.procs}
+            for row in rows
+        ]
+        document = orjson.dumps(records, default=str, option=orjson.OPT_NAIVE_UTC).decode()
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            cursor.execute(self.sql, (document,))
+            return int(cursor.rowcount)
+        except dbapi.Error as err:
+            raise DBAPIError.instance(self.sql, (document,), err, dbapi.Error) from err
+        finally:
+            cursor.close()
+
+
+def _is_json(column: Any) -> bool:
+    return isinstance(column.type, JSON) or isinstance(getattr(column.type, "impl", None), JSON)
+
+
+def _pg_value(column: Any, name: str, quote: Any) -> str:
+    """v.name, except that a JSON column keeps None as JSON null (SQLAlchemy's JSON type
+    stores None as 'null' unless none_as_null; the record reads it as SQL NULL)."""
+    if _is_json(column) and not getattr(column.type, "none_as_null", False):
+        return f"COALESCE(v.{quote(name)}, 'null'::jsonb)"
+    return f"v.{quote(name)}"
+
+
+def _pg_type(column: Any, dialect: Any) -> str:
+    kind = column.type
+    if isinstance(kind, NullType) and column.foreign_keys:  # typed by the column it refers to
+        kind = next(iter(column.foreign_keys)).column.type
+    return str(kind.compile(dialect=dialect))
+
+
+_PG_PLANS: dict[Any, _PgManyPlan | None] = {}
+
+
+def _pg_many(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int | None:
+    """On PostgreSQL, run a keyed UPDATE or DELETE for many rows as one statement over a
+    JSON document of the rows (see _PgManyPlan): executemany sent one statement per row
+    (1,000 UPDATEs for a batch of readings, each planned and executed on its own). None where
+    it does not apply: other statements, or two rows with the same key."""
+    if not isinstance(stmt, Update | Delete):
+        return None
+    if stmt not in _PG_PLANS:
+        try:
+            _PG_PLANS[stmt] = _PgManyPlan(stmt, conn.dialect)
+        except ValueError:
+            _PG_PLANS[stmt] = None
+    plan = _PG_PLANS[stmt]
+    return None if plan is None else plan.run(conn, rows)
