@@ -12,11 +12,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cityops.context.entities import instance_time, numeric_value, parse_datetime
 from cityops.context.models import ContextAttributeInstance, ContextAttributeName
+from cityops.core.db import driver_execute
 from cityops.core.driver import executemany
 
 H = ContextAttributeInstance.__table__
@@ -136,14 +137,6 @@ def _upsert_pg_sql() -> str:
 def _upsert_pg(conn: Any, rows: list[dict[str, Any]]) -> None:
     """The history upsert on PostgreSQL as one statement over a JSON document of the rows:
     SQLAlchemy's many-row INSERT set up each row's parameters in Python, a fifth of a batch's
-    time. Driver errors are raised as SQLAlchemy's."""
+    time."""
     document = orjson.dumps(rows, option=orjson.OPT_NAIVE_UTC).decode()
-    sql = _upsert_pg_sql()
-    dbapi = conn.dialect.loaded_dbapi
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.execute(sql, (document,))
-    except dbapi.Error as err:
-        raise DBAPIError.instance(sql, (document,), err, dbapi.Error) from err
-    finally:
-        cursor.close()
+    driver_execute(conn, _upsert_pg_sql(), (document,))

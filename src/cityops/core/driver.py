@@ -25,7 +25,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 from sqlalchemy.sql.sqltypes import NullType
 
-from cityops.core.db import json_text
+from cityops.core.db import driver_execute, json_text
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -82,7 +82,7 @@ def executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:
         return int(conn.execute(stmt, rows).rowcount)
     sql, getter, convs = _plan(conn, stmt, tuple(rows[0]))
     if not convs:
-        return _driver_executemany(conn, sql, [getter(row) for row in rows])
+        return driver_execute(conn, sql, [getter(row) for row in rows], many=True)
     memo: dict[Any, Any] = {}
     params = []
     for row in rows:
@@ -97,7 +97,7 @@ def executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:
             else:
                 values[i] = conv(value)
         params.append(tuple(values))
-    return _driver_executemany(conn, sql, params)
+    return driver_execute(conn, sql, params, many=True)
 
 
 class SelectPlan:
@@ -190,25 +190,6 @@ def fetch_first(conn: Connection, stmt: Any, params: dict[str, Any]) -> tuple[An
     return tuple(rows[0]) if rows else None
 
 
-def _driver_executemany(conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> int:
-    """Run SQL on the driver's own cursor, in the connection's transaction. SQLAlchemy's
-    statement machinery (events, context and result set-up) cost ~35 us a statement, more
-    than SQLite's own work for a one-row write. Driver errors are raised as SQLAlchemy's
-    (IntegrityError, OperationalError ...), as before. With echo on, SQLAlchemy runs it, so
-    it is logged."""
-    if conn.engine.echo:
-        return int(conn.exec_driver_sql(sql, params).rowcount)
-    dbapi = conn.connection.driver_connection
-    cursor = dbapi.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, params)
-        return int(cursor.rowcount)
-    except conn.dialect.loaded_dbapi.Error as err:
-        raise DBAPIError.instance(sql, params, err, conn.dialect.loaded_dbapi.Error) from err
-    finally:
-        cursor.close()
-
-
 # --- PostgreSQL: many-row UPDATE/DELETE as one statement ---------------------------------
 
 
@@ -283,15 +264,7 @@ class _PgManyPlan:
             for row in rows
         ]
         document = orjson.dumps(records, default=str, option=orjson.OPT_NAIVE_UTC).decode()
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        dbapi = conn.dialect.loaded_dbapi
-        try:
-            cursor.execute(self.sql, (document,))
-            return int(cursor.rowcount)
-        except dbapi.Error as err:
-            raise DBAPIError.instance(self.sql, (document,), err, dbapi.Error) from err
-        finally:
-            cursor.close()
+        return driver_execute(conn, self.sql, (document,))
 
 
 def _is_json(column: Any) -> bool:
