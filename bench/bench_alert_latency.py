@@ -39,7 +39,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server import Server  # noqa: E402
+from server import Server, pg_cluster  # noqa: E402
 
 TARGET_P99_MS = 500.0
 PROBE = "urn:ngsi-ld:FloodMonitoring:bench-probe"
@@ -441,10 +441,7 @@ def main() -> int:
     args = parser.parse_args()
     cluster = None
     if args.postgresql:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-        from pgcluster import PostgresCluster
-
-        cluster = PostgresCluster().start()
+        cluster = pg_cluster()
     try:
         urls = [cluster.create_database(f"bench_{n}") if cluster else None for n in (0, 1)]
         baseline = summary(measure(args, 0, urls[0]))

@@ -31,7 +31,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server import Server  # noqa: E402
+from server import Server, pg_cluster, raw_pg_store  # noqa: E402
 
 LINK = (
     "<https://raw.githubusercontent.com/smart-data-models/dataModel.Environment/master/"
@@ -163,22 +163,7 @@ def raw_rate_pg(url: str, stations: int, batches: int) -> float:
     """Readings/s of PostgreSQL itself doing the same writes in bulk, one transaction per
     batch: the entity rows' new attrs COPYed into a temporary table and applied with one
     UPDATE ... FROM, the history rows COPYed in."""
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as db:
-        db.execute(
-            "CREATE TABLE e (pk serial PRIMARY KEY, entity_id text UNIQUE, attrs jsonb, "
-            "modified_at timestamptz)"
-        )
-        db.execute(
-            "CREATE TABLE h (id bigserial PRIMARY KEY, entity_pk int, attr_id int, "
-            "observed_at timestamptz, value_num double precision, instance jsonb)"
-        )
-        db.execute("CREATE INDEX hx ON h (entity_pk, attr_id, observed_at)")
-        with db.cursor().copy("COPY e (entity_id, attrs) FROM STDIN") as copy:
-            for i in range(stations):
-                copy.write_row((f"S{i:05d}", "{}"))
-        db.commit()
+    with raw_pg_store(url, [f"S{i:05d}" for i in range(stations)], unique_history=False) as db:
         rows = [batch(1000, t + 1, (t * 1000) % stations) for t in range(batches)]
         began = time.perf_counter()
         for readings in rows:
@@ -212,10 +197,7 @@ def raw_rate_pg(url: str, stations: int, batches: int) -> float:
 def run_postgresql(args: argparse.Namespace) -> tuple[float, float, float | None, float]:
     """The same runs on a throwaway PostgreSQL cluster (tests/pgcluster.py), one fresh
     database each: (API rate, RSS, rate with rules, raw COPY rate)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from pgcluster import PostgresCluster
-
-    cluster = PostgresCluster().start()
+    cluster = pg_cluster()
     try:
         api, rss = http_rate(args.stations, args.batches, 0, cluster.create_database("ingest"))
         with_rules = None

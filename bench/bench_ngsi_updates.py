@@ -30,7 +30,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402
-from server import Server  # noqa: E402
+from server import Server, pg_cluster, raw_pg_store  # noqa: E402
 
 LINK = (
     "<https://raw.githubusercontent.com/smart-data-models/dataModel.Environment/master/"
@@ -140,22 +140,7 @@ def raw_rate(entities: int, updates: int) -> float:
 
 def raw_rate_pg(url: str, entities: int, updates: int) -> float:
     """Updates/s of PostgreSQL itself: the same UPDATE + history INSERT + COMMIT per update."""
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as db:
-        db.execute(
-            "CREATE TABLE e (pk serial PRIMARY KEY, entity_id text UNIQUE, attrs jsonb, "
-            "modified_at timestamptz)"
-        )
-        db.execute(
-            "CREATE TABLE h (id bigserial PRIMARY KEY, entity_pk int, attr_id int, "
-            "observed_at timestamptz, value_num double precision, instance jsonb)"
-        )
-        db.execute("CREATE UNIQUE INDEX hx ON h (entity_pk, attr_id, observed_at)")
-        with db.cursor().copy("COPY e (entity_id, attrs) FROM STDIN") as copy:
-            for i in range(entities):
-                copy.write_row((entity_id(i), "{}"))
-        db.commit()
+    with raw_pg_store(url, [entity_id(i) for i in range(entities)], unique_history=True) as db:
         began = time.perf_counter()
         for n in range(updates):
             pk = n % entities + 1
@@ -176,10 +161,7 @@ def raw_rate_pg(url: str, entities: int, updates: int) -> float:
 
 def run_postgresql(args: argparse.Namespace) -> tuple[float, float, float, float]:
     """The same runs on a throwaway PostgreSQL cluster (tests/pgcluster.py)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from pgcluster import PostgresCluster
-
-    cluster = PostgresCluster().start()
+    cluster = pg_cluster()
     try:
         url = cluster.create_database("updates")
         api, p95, rss = http_rate(args.entities, args.updates, args.concurrency, url)

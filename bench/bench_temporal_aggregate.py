@@ -38,7 +38,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server import Server  # noqa: E402
+from server import Server, pg_cluster, pg_dsn  # noqa: E402
 
 TARGET_P95_MS = 100.0
 VOCAB = "https://uri.etsi.org/ngsi-ld/default-context/"
@@ -189,7 +189,7 @@ def seed_pg(
         ensure_partitions(session, days // 28 + 1, START, None)
     db.dispose()
     modified = datetime(2026, 11, 24, tzinfo=UTC)
-    with psycopg.connect(dsn(server.url), autocommit=True) as conn:
+    with psycopg.connect(pg_dsn(server.url), autocommit=True) as conn:
         pks = {
             int(eid_.rsplit("T", 1)[1]): pk
             for pk, eid_ in conn.execute("SELECT pk, entity_id FROM ctx_entities")
@@ -205,10 +205,6 @@ def seed_pg(
     return pks, attr, days
 
 
-def dsn(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
 def measure_raw_pg(
     url: str, pks: dict[int, int], attr: int, jobs: list[tuple[int, datetime]]
 ) -> tuple[float, float]:
@@ -221,7 +217,7 @@ def measure_raw_pg(
         "AND observed_at >= %s AND observed_at < %s GROUP BY hour ORDER BY hour"
     )
     times = []
-    with psycopg.connect(dsn(url)) as conn:
+    with psycopg.connect(pg_dsn(url)) as conn:
         for k, (i, day) in enumerate(jobs):
             t0 = time.perf_counter()
             rows = conn.execute(sql, (pks[i], attr, day, day + timedelta(days=1))).fetchall()
@@ -235,7 +231,7 @@ def layout_of(url: str) -> dict[str, object]:
     """Describe how history is stored: partitioned or not, partitions and rows."""
     import psycopg
 
-    with psycopg.connect(dsn(url)) as conn:
+    with psycopg.connect(pg_dsn(url)) as conn:
         parts = conn.execute(
             "SELECT count(*) FROM pg_inherits WHERE inhparent = 'ctx_attr_instances'::regclass"
         ).fetchone()[0]
@@ -245,14 +241,12 @@ def layout_of(url: str) -> dict[str, object]:
 
 def run_postgresql(args: argparse.Namespace) -> list[dict[str, object]]:
     """Run on a throwaway PostgreSQL cluster: partitioned history, then the plain table."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from alembic import command
 
     from cityops.core.db import Database
     from cityops.core.schema import alembic_config
-    from pgcluster import PostgresCluster
 
-    cluster = PostgresCluster().start()
+    cluster = pg_cluster()
     server = Server(cluster.create_database("cityops_bench"))
     server.env["CITYOPS_TEMPORAL__ROLLUPS_ENABLED"] = "false"  # every answer reads raw rows
     results = []

@@ -9,11 +9,49 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 BIN = Path(sys.executable).parent
 SECRET = "benchmark-secret-key-0123456789"
+
+
+def pg_cluster() -> Any:
+    """Start a throwaway PostgreSQL cluster (the tests' tests/pgcluster.py: fsync off); its
+    stop() removes it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from pgcluster import PostgresCluster
+
+    return PostgresCluster().start()
+
+
+def pg_dsn(url: str) -> str:
+    """psycopg's connection string for a SQLAlchemy PostgreSQL URL."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def raw_pg_store(url: str, entity_ids: list[str], *, unique_history: bool) -> Any:
+    """Open a psycopg connection to `url` holding the raw-engine baselines' two tables, the
+    entities (e, with these ids, pk 1..n) and their history (h), committed."""
+    import psycopg
+
+    db = psycopg.connect(pg_dsn(url))
+    db.execute(
+        "CREATE TABLE e (pk serial PRIMARY KEY, entity_id text UNIQUE, attrs jsonb, "
+        "modified_at timestamptz)"
+    )
+    db.execute(
+        "CREATE TABLE h (id bigserial PRIMARY KEY, entity_pk int, attr_id int, "
+        "observed_at timestamptz, value_num double precision, instance jsonb)"
+    )
+    unique = "UNIQUE " if unique_history else ""
+    db.execute(f"CREATE {unique}INDEX hx ON h (entity_pk, attr_id, observed_at)")
+    with db.cursor().copy("COPY e (entity_id, attrs) FROM STDIN") as copy:
+        for eid in entity_ids:
+            copy.write_row((eid, "{}"))
+    db.commit()
+    return db
 
 
 def free_port() -> int:

@@ -4,11 +4,24 @@ commit, core.db.Database.write): each sees the ones before it and fails on its o
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 from ngsi import air_quality, json_headers
 
 BASE_URL = "/ngsi-ld/v1"
+
+
+@asynccontextmanager
+async def _client(app) -> AsyncIterator[httpx.AsyncClient]:
+    """A client calling the app in this event loop (requests sent together can group)."""
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        yield client
 
 
 def test_concurrent_patches_of_one_entity_grouped_in_one_transaction_all_land(app, factory):
@@ -21,11 +34,7 @@ def test_concurrent_patches_of_one_entity_grouped_in_one_transaction_all_land(ap
     eid = station["id"]
 
     async def scenario() -> list[int]:
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://test") as client,
-        ):
+        async with _client(app) as client:
             created = await client.post(f"{BASE_URL}/entities", json=station, headers=headers)
             assert created.status_code == 201, created.text
             patches = [
@@ -65,11 +74,7 @@ def test_a_group_mixing_attribute_deletes_and_patches_of_one_entity_keeps_every_
         return {"value": value, "observedAt": f"2026-11-24T{hour:02d}:00:00Z"}
 
     async def scenario() -> tuple[list[int], dict, list[str], list[str], dict]:
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://test") as client,
-        ):
+        async with _client(app) as client:
             created = await client.post(f"{BASE_URL}/entities", json=station, headers=headers)
             assert created.status_code == 201, created.text
             answers = await asyncio.gather(
