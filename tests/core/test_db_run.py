@@ -183,3 +183,98 @@ def test_a_failing_write_gets_its_error_and_the_others_of_its_group_land(tmp_pat
         4,
     ]
     assert stored == [1, 2, 3, 4]  # the failed writes left nothing behind
+
+
+def _pg_scratch(database: Database, name: str) -> None:
+    if database.dialect == "sqlite":
+        pytest.skip("PostgreSQL's row locks; this one runs in the PostgreSQL pass")
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+        columns = "seq SERIAL PRIMARY KEY, k TEXT, tx BIGINT DEFAULT txid_current()"
+        conn.exec_driver_sql(f"CREATE TABLE {name} ({columns})")
+
+
+def test_postgresql_groups_keyed_writes_and_runs_each_group_in_key_order(database):
+    """Keyed writes arriving together share transactions, and each transaction takes its
+    writes in key order (the order batches lock rows in: no deadlock between them)."""
+    _pg_scratch(database, "grouped_log")
+    keys = [f"urn:ngsi-ld:X:{n:02d}" for n in (7, 3, 11, 0, 5, 9, 1, 14, 2, 8, 13, 4, 6, 12, 10)]
+
+    def log(key: str):
+        def work(session) -> str:
+            session.connection().exec_driver_sql(
+                "INSERT INTO grouped_log (k) VALUES (%(k)s)", {"k": key}
+            )
+            return key
+
+        return work
+
+    async def scenario() -> list[str]:
+        writes = [database.write(log(k), ("t", k)) for k in keys]
+        return list(await asyncio.gather(*writes))
+
+    try:
+        answered = asyncio.run(scenario())
+        with database.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT tx, k FROM grouped_log ORDER BY seq").all()
+    finally:
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE grouped_log")
+    assert answered == keys  # each caller gets its own write's result
+    assert sorted(k for _, k in rows) == sorted(keys)  # every write landed once
+    by_tx: dict[int, list[str]] = {}
+    for tx, key in rows:
+        by_tx.setdefault(tx, []).append(key)
+    assert len(by_tx) < len(keys)  # grouped: fewer transactions than writes
+    assert all(group == sorted(group) for group in by_tx.values())
+
+
+def test_postgresql_a_write_chosen_as_a_deadlock_victim_runs_again(database):
+    """Two writers locking the same rows in opposite orders deadlock; PostgreSQL aborts one,
+    which runs again, so both land and neither caller sees an error."""
+    _pg_scratch(database, "deadlock_log")
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS dl_rows (k TEXT PRIMARY KEY, n INT)")
+        conn.exec_driver_sql("DELETE FROM dl_rows")
+        conn.exec_driver_sql("INSERT INTO dl_rows VALUES ('a', 0), ('b', 0)")
+    both_hold = threading.Barrier(2, timeout=10)
+    attempts = {"a": 0, "b": 0}
+
+    def writer(first: str, second: str):
+        def work(session) -> str:
+            conn = session.connection()
+            attempts[first] += 1
+            lock = "UPDATE dl_rows SET n = n + 1 WHERE k = %(k)s"
+            conn.exec_driver_sql(lock, {"k": first})
+            if attempts[first] == 1:
+                both_hold.wait()  # each holds its first row, then wants the other's
+            conn.exec_driver_sql(lock, {"k": second})
+            conn.exec_driver_sql("INSERT INTO deadlock_log (k) VALUES (%(k)s)", {"k": first})
+            return first
+
+        return work
+
+    results: dict[str, object] = {}
+
+    def run(first: str, second: str) -> None:
+        try:
+            results[first] = database.write_alone(writer(first, second))
+        except Exception as err:  # reported below
+            results[first] = err
+
+    threads = [threading.Thread(target=run, args=pair) for pair in (("a", "b"), ("b", "a"))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        with database.engine.connect() as conn:
+            counts = dict(conn.exec_driver_sql("SELECT k, n FROM dl_rows").all())
+            logged = sorted(k for (k,) in conn.exec_driver_sql("SELECT k FROM deadlock_log"))
+    finally:
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE deadlock_log")
+            conn.exec_driver_sql("DROP TABLE dl_rows")
+    assert results == {"a": "a", "b": "b"}
+    assert sorted(attempts.values()) == [1, 2]  # one of them lost the deadlock and ran again
+    assert counts == {"a": 2, "b": 2} and logged == ["a", "b"]

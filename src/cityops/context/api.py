@@ -33,10 +33,12 @@ async def run_store(
     work: Callable[[EntityStore], T],
     *,
     batch: bool = False,
+    entity: str | None = None,
 ) -> T:
     """Run store work in a transaction (a batch alone, in a worker thread; one entity's
     write grouped with the writes arriving with it, see Database.write); publish the events
-    it made once committed."""
+    it made once committed. `entity`: the id of the one entity the work writes (on
+    PostgreSQL grouped writes lock their entities in id order)."""
     tenant = http.tenant(request)
     db = request.app.state.db
 
@@ -46,7 +48,7 @@ async def run_store(
     if batch:
         result = await run_in_threadpool(db.write_alone, job)
     else:
-        result = await db.write(job)
+        result = await db.write(job, None if entity is None else (tenant, entity))
     await request.app.state.bus.publish_many(_events_of(result))
     return result
 
@@ -92,7 +94,7 @@ async def create_entity(request: Request, principal: NgsiPrincipal) -> Response:
     """Create an entity."""
     body, ctx = await http.read_body(request)
     parsed = parse_entity(body, ctx)
-    await run_store(request, principal, lambda store: store.create(parsed))
+    await run_store(request, principal, lambda store: store.create(parsed), entity=parsed.entity_id)
     location = f"/ngsi-ld/v1/entities/{quote(parsed.entity_id, safe=':')}"
     return Response(status_code=201, headers={"Location": location})
 
@@ -158,6 +160,7 @@ async def delete_attribute(
         request,
         principal,
         lambda s: s.delete_attr(s.get(entity_id), iri, dataset_id, delete_all),
+        entity=entity_id,
     )
     return Response(status_code=204)
 
@@ -165,7 +168,7 @@ async def delete_attribute(
 @router.delete("/entities/{entity_id:path}", status_code=204)
 async def delete_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Delete an entity."""
-    await run_store(request, principal, lambda s: s.delete(entity_id))
+    await run_store(request, principal, lambda s: s.delete(entity_id), entity=entity_id)
     return Response(status_code=204)
 
 
@@ -184,7 +187,7 @@ async def replace_attribute(
             raise bad_request(f"attribute {attr} does not exist in {entity_id}") from None
         return s.write_attrs(row, {iri: parsed}, {}, mode="update")
 
-    await run_store(request, principal, work)
+    await run_store(request, principal, work, entity=entity_id)
     return Response(status_code=204)
 
 
@@ -197,7 +200,10 @@ async def patch_attribute(
     partial = parse_attribute(attr, _strip_context(body), ctx, partial=True)
     iri = ctx.expand(attr)
     await run_store(
-        request, principal, lambda s: s.patch_attr(s.get(entity_id, orm=False), iri, partial)
+        request,
+        principal,
+        lambda s: s.patch_attr(s.get(entity_id, orm=False), iri, partial),
+        entity=entity_id,
     )
     return Response(status_code=204)
 
@@ -234,6 +240,7 @@ async def append_attributes(request: Request, entity_id: str, principal: NgsiPri
         request,
         principal,
         lambda s: s.write_attrs(s.get(entity_id, orm=False), attrs, datasets, mode=mode),
+        entity=entity_id,
     )
     return _multi_status(result, ctx, list(attrs) + list(datasets))
 
@@ -249,6 +256,7 @@ async def update_attributes(request: Request, entity_id: str, principal: NgsiPri
         request,
         principal,
         lambda s: s.write_attrs(s.get(entity_id, orm=False), attrs, datasets, mode="update"),
+        entity=entity_id,
     )
     return _multi_status(result, ctx, list(attrs) + list(datasets))
 
@@ -262,7 +270,7 @@ async def replace_entity(request: Request, entity_id: str, principal: NgsiPrinci
     parsed = parse_entity(body, ctx)
     if parsed.entity_id != entity_id:
         raise bad_request("the id in the body differs from the id in the path")
-    await run_store(request, principal, lambda s: s.replace(parsed))
+    await run_store(request, principal, lambda s: s.replace(parsed), entity=parsed.entity_id)
     return Response(status_code=204)
 
 
@@ -272,5 +280,7 @@ async def merge_entity(request: Request, entity_id: str, principal: NgsiPrincipa
     body, ctx = await http.read_body(request, merge=True)
     if not isinstance(body, dict):
         raise bad_request("the body must be an object")
-    await run_store(request, principal, lambda s: merge_into(s, s.get(entity_id), body, ctx))
+    await run_store(
+        request, principal, lambda s: merge_into(s, s.get(entity_id), body, ctx), entity=entity_id
+    )
     return Response(status_code=204)

@@ -79,6 +79,7 @@ async def create_temporal(request: Request, principal: NgsiPrincipal) -> Respons
         request,
         principal,
         lambda s: temporal_write.create_or_append(s, entity_id, kind, instances),
+        entity=entity_id,
     )
     if not created:
         return Response(status_code=204)
@@ -120,6 +121,7 @@ async def patch_instance(
         request,
         principal,
         lambda s: temporal_write.patch_instance(s, s.get(entity_id), iri, instance_id, partial),
+        entity=entity_id,
     )
     return Response(status_code=204)
 
@@ -134,6 +136,7 @@ async def delete_instance(
         request,
         principal,
         lambda s: temporal_write.delete_instance(s, s.get(entity_id), iri, instance_id),
+        entity=entity_id,
     )
     return Response(status_code=204)
 
@@ -152,6 +155,7 @@ async def delete_attribute_history(
         lambda s: temporal_write.delete_attr_history(
             s, s.get(entity_id), iri, dataset_id, delete_all
         ),
+        entity=entity_id,
     )
     return Response(status_code=204)
 
@@ -164,7 +168,10 @@ async def append_instances(request: Request, entity_id: str, principal: NgsiPrin
         raise bad_request("the body must be an object of attributes with their instances")
     instances = temporal_write.parse_instances(body, ctx)
     await run_store(
-        request, principal, lambda s: temporal_write.append(s, s.get(entity_id), instances)
+        request,
+        principal,
+        lambda s: temporal_write.append(s, s.get(entity_id), instances),
+        entity=entity_id,
     )
     return Response(status_code=204)
 
@@ -172,7 +179,7 @@ async def append_instances(request: Request, entity_id: str, principal: NgsiPrin
 @router.delete("/entities/{entity_id:path}", status_code=204)
 async def delete_temporal(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Delete an entity and its whole history."""
-    await run_store(request, principal, lambda s: s.delete(entity_id))
+    await run_store(request, principal, lambda s: s.delete(entity_id), entity=entity_id)
     return Response(status_code=204)
 
 

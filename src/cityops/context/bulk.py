@@ -67,16 +67,18 @@ def existing_rows(store: EntityStore, ids: list[str]) -> dict[str, dict[str, Any
     found: dict[str, dict[str, Any]] = {}
     conn = store.session.connection()
     sqlite = conn.dialect.name == "sqlite"
+    if not sqlite:  # rows are locked in entity id order (code points: COLLATE "C"), the
+        ids = sorted(ids)  # order grouped single-entity writes take (Database.write)
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
         if sqlite:
             sql = f"SELECT {', '.join(_NAMES)} FROM {T.name} WHERE tenant = ? AND entity_id IN "
             sql += f"({', '.join('?' * len(chunk))})"
             rows = conn.exec_driver_sql(sql, (store.tenant, *chunk)).all()
-        else:  # locked for the write, in pk order (concurrent batches lock in one order)
+        else:  # locked for the write, in one order (concurrent writers cannot deadlock)
             stmt = select(*_COLS).where(T.c.tenant == store.tenant, T.c.entity_id.in_(chunk))
             if store.lock:
-                stmt = stmt.order_by(T.c.pk).with_for_update()
+                stmt = stmt.order_by(T.c.entity_id.collate("C")).with_for_update()
             rows = conn.execute(stmt).all()
         for row in rows:
             item = dict(zip(_NAMES, row, strict=True))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -18,6 +17,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+
+from cityops.core.write_groups import RETRIES, WouldWait, WriteGroups, transient
 
 T = TypeVar("T")
 
@@ -138,33 +139,6 @@ def driver_execute(conn: Connection, sql: str, params: Any = (), *, many: bool =
         cursor.close()
 
 
-class _WouldWait(Exception):
-    """A write tried on the event loop found the SQLite database locked by another writer."""
-
-
-class _WriteFailed(Exception):
-    """One write of a group raised: the group's transaction is rolled back."""
-
-    def __init__(self, index: int, error: Exception) -> None:
-        super().__init__(index)
-        self.index, self.error = index, error
-
-
-GROUP_MAX = 64  # writes in one group transaction (the loop runs a group without a break)
-
-
-def _settle(group: list[tuple[Any, Any]], outcomes: list[tuple[bool, Any]]) -> None:
-    """Answer each waiting write (a waiter that went away, e.g. a closed connection, is
-    skipped: its write is committed all the same)."""
-    for (_, future), (ok, value) in zip(group, outcomes, strict=True):
-        if future.done():
-            continue
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
-
-
 class Database:
     """An engine and its session factory."""
 
@@ -176,8 +150,7 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = threading.RLock()  # SQLite: one immediate writer of this process at once
         self._no_wait = threading.local()  # set while a write group runs on the event loop
-        self._group: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
-        self._threads: set[asyncio.Future[None]] = set()  # groups run in the thread pool
+        self._groups = WriteGroups(self)
 
     @property
     def dialect(self) -> str:
@@ -224,7 +197,7 @@ class Database:
             driver_execute(conn, "BEGIN IMMEDIATE")
         except OperationalError as err:
             if "locked" in str(err) or "busy" in str(err):
-                raise _WouldWait from err
+                raise WouldWait from err
             raise
         finally:
             driver_execute(conn, f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -241,95 +214,38 @@ class Database:
             return await run_in_threadpool(job)
         return job()
 
-    async def write(self, work: Callable[[Session], T]) -> T:
+    async def write(self, work: Callable[[Session], T], key: tuple[str, ...] | None = None) -> T:
         """Run a short write (one entity) and return its result once it is committed.
 
-        On SQLite the writes that arrive together share one transaction (group commit). The
-        group runs one turn of the event loop after its first write, so the requests that came
-        in meanwhile on other connections join it (up to GROUP_MAX; with 8 clients updating,
-        groups went from 1-7 writes to 8, and the server's CPU per update from 650 to 475 us).
-        SQLite runs one writer at a time anyway, and a transaction of its own cost a single-
-        attribute update more than its statements (the session, BEGIN IMMEDIATE, COMMIT).
-        Each write still sees the ones before it and commits or fails on its own: when one
-        raises, the transaction is rolled back, that write gets its error, and the rest run
-        again without it. Nobody is answered before the transaction holding their write has
-        committed, so an acknowledged write survives a crash as before.
+        The writes that arrive together share one transaction (group commit, see
+        core.write_groups; with 8 clients updating on SQLite, the server's CPU per update went
+        from 650 to 475 us). On SQLite a group runs on the event loop while this process's
+        write lock is free and no other connection is writing (taken at once, never waited
+        for: nothing here may sleep on the loop); otherwise in the thread pool.
 
-        The group runs on the event loop while this process's write lock is free and no other
-        connection is writing (taken at once, never waited for: nothing here may sleep on the
-        loop); otherwise in the thread pool. Client-server databases lock rows, not the
-        database: there each write keeps a transaction of its own, in the thread pool.
+        On PostgreSQL only writes that name a `key` (what they lock: tenant and entity id)
+        are grouped, up to KEYED_GROUPS groups at once in the thread pool. A group runs its
+        writes in key order (stable, so one entity's writes keep theirs), which is the order
+        batches lock their rows in: transactions that take row locks in one order cannot
+        deadlock. Should one lose a deadlock all the same (another process, another kind of
+        write), it runs again. Writes without a key keep a transaction of their own.
         """
-        if self.dialect != "sqlite":
+        if self.dialect != "sqlite" and key is None:
             return await run_in_threadpool(self.write_alone, work)
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._group.append((work, future))
-        if len(self._group) == 1:
-            loop.call_soon(loop.call_soon, self._flush_group)  # after the next I/O poll
-        return await future
+        result: T = await self._groups.write(work, key or ())
+        return result
 
     def write_alone(self, work: Callable[[Session], T]) -> T:
-        """Run a write in a transaction of its own (a long batch: call it in a worker thread)."""
-        with self.session(immediate=True) as session:
-            return work(session)
-
-    def _flush_group(self) -> None:
-        group, self._group = self._group[:GROUP_MAX], self._group[GROUP_MAX:]
-        if self._group:
-            asyncio.get_running_loop().call_soon(self._flush_group)
-        if self._writer.acquire(blocking=False):
-            self._no_wait.on = True  # session(immediate=True) takes the same (re-entrant) lock
-            try:
-                _settle(group, self._run_group(group))
-                return
-            except _WouldWait:
-                pass  # raised by BEGIN IMMEDIATE: nothing was done yet
-            except BaseException as err:
-                _settle(group, [(False, err)] * len(group))
-                if not isinstance(err, Exception):
-                    raise
-                return
-            finally:
-                self._no_wait.on = False
-                self._writer.release()
-        task = asyncio.ensure_future(self._group_in_thread(group))
-        self._threads.add(task)
-        task.add_done_callback(self._threads.discard)
-
-    async def _group_in_thread(self, group: list[tuple[Callable[[Session], Any], Any]]) -> None:
-        try:
-            outcomes = await run_in_threadpool(self._run_group, group)
-        except Exception as err:  # e.g. the commit failed: every write of the group did
-            outcomes = [(False, err)] * len(group)
-        except BaseException as err:  # cancelled (shutdown): answer the writers, then stop
-            _settle(group, [(False, err)] * len(group))
-            raise
-        _settle(group, outcomes)
-
-    def _run_group(
-        self, group: list[tuple[Callable[[Session], Any], Any]]
-    ) -> list[tuple[bool, Any]]:
-        """Run the group's writes in one transaction; a write that raises is taken out and
-        the others run again. Return (ok, result or exception) per write."""
-        outcomes: dict[int, tuple[bool, Any]] = {}
-        pending = list(range(len(group)))
-        while pending:
-            results: list[tuple[int, Any]] = []
+        """Run a write in a transaction of its own (a long batch: call it in a worker thread).
+        On PostgreSQL a transaction chosen as a deadlock's victim runs again (RETRIES)."""
+        for attempt in range(RETRIES + 1):
             try:
                 with self.session(immediate=True) as session:
-                    for i in pending:
-                        try:
-                            results.append((i, group[i][0](session)))
-                        except Exception as err:
-                            raise _WriteFailed(i, err) from err
-            except _WriteFailed as failed:
-                outcomes[failed.index] = (False, failed.error)
-                pending.remove(failed.index)
-                continue
-            outcomes.update((i, (True, result)) for i, result in results)
-            break
-        return [outcomes[i] for i in range(len(group))]
+                    return work(session)
+            except DBAPIError as err:
+                if attempt == RETRIES or not transient(err):
+                    raise
+        raise AssertionError("unreachable")
 
     def ping(self) -> bool:
         """Say whether the database answers."""

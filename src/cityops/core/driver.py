@@ -1,13 +1,14 @@
-"""Cached Core statements run on the SQLite driver's own cursor.
+"""Cached Core statements run on the driver's own cursor (SQLite's and psycopg's).
 
 SQLAlchemy's execution machinery (events, execution context, result set-up, per-row parameter
 processing) costs tens of microseconds a statement: more than SQLite's own work for the one-row
-reads and writes of an NGSI-LD update, and more than SQLite's work per row in bulk writes. These
-helpers compile a statement once and run it on the driver, converting parameters and results
-with the same processors SQLAlchemy uses, inside the connection's transaction. Driver errors are
-raised as SQLAlchemy's (IntegrityError, OperationalError ...). Other dialects, and an engine
-with echo on (so statements are logged), go through Core as usual, except keyed many-row
-UPDATEs and DELETEs on PostgreSQL, which run as one statement over the rows (_PgManyPlan).
+reads and writes of an NGSI-LD update, and more than SQLite's work per row in bulk writes; on
+PostgreSQL it was a third of the server's CPU for such an update. These helpers compile a
+statement once and run it on the driver, converting parameters and results with the same
+processors SQLAlchemy uses, inside the connection's transaction. Driver errors are raised as
+SQLAlchemy's (IntegrityError, OperationalError ...). An engine with echo on (so statements are
+logged) goes through Core as usual. On PostgreSQL, keyed many-row UPDATEs and DELETEs run as one
+statement over the rows (_PgManyPlan).
 """
 
 from __future__ import annotations
@@ -64,22 +65,67 @@ def _plan(conn: Connection, stmt: Any, keys: tuple[str, ...]) -> tuple[str, Any,
     return plan
 
 
+_NAMED_SQL: dict[tuple[Any, tuple[str, ...]], tuple[str, list[Any], dict[str, Any]]] = {}
+
+
+def _named_plan(
+    conn: Connection, stmt: Any, keys: tuple[str, ...]
+) -> tuple[str, list[Any], dict[str, Any]]:
+    """A statement compiled once for a driver taking named parameters (psycopg): its SQL,
+    its parameters with the bind processors SQLAlchemy would apply to them (JSON, UTC
+    timestamps ...), and the values of those the statement holds itself."""
+    plan = _NAMED_SQL.get((stmt, keys))
+    if plan is None:
+        compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
+        names = list(dict.fromkeys(compiled.bind_names.values()))  # as rendered in the SQL
+        procs = [
+            (
+                name,
+                compiled.binds[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect),
+            )
+            for name in names
+        ]
+        plan = (compiled.string, procs, dict(compiled.params))
+        _NAMED_SQL[(stmt, keys)] = plan
+    return plan
+
+
+def _named_params(
+    procs: list[tuple[str, Any]], defaults: dict[str, Any], row: dict[str, Any]
+) -> dict[str, Any]:
+    out = {}
+    for name, proc in procs:
+        value = row[name] if name in row else defaults[name]
+        out[name] = value if proc is None else proc(value)
+    return out
+
+
 def executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:
     """Execute one cached Core statement for many parameter dicts (all with the same keys);
     return the rows it changed as the driver counts them (-1 when it cannot tell).
 
-    On SQLite the statement is compiled once and run by the driver's executemany, with the
-    JSON and timestamp columns converted here (equal timestamps formatted once per call):
-    SQLAlchemy's per-row parameter processing costs more than SQLite's own work in bulk
-    writes. Other dialects use Core as usual."""
+    The statement is compiled once and run by the driver: on SQLite by its executemany, with
+    the JSON and timestamp columns converted here (equal timestamps formatted once per call),
+    as SQLAlchemy's per-row parameter processing costs more than SQLite's own work in bulk
+    writes; on PostgreSQL a keyed UPDATE or DELETE of many rows as one statement (_pg_many),
+    anything else by psycopg's executemany (pipelined) with SQLAlchemy's bind processors.
+    With echo on, Core runs it."""
     if not rows:
         return 0
+    if conn.engine.echo:
+        return int(conn.execute(stmt, rows).rowcount)
     if conn.dialect.name != "sqlite":
-        if conn.dialect.name == "postgresql" and len(rows) > 1 and not conn.engine.echo:
+        if conn.dialect.name != "postgresql":
+            return int(conn.execute(stmt, rows).rowcount)
+        if len(rows) > 1:
             done = _pg_many(conn, stmt, rows)
             if done is not None:
                 return done
-        return int(conn.execute(stmt, rows).rowcount)
+        sql, procs, defaults = _named_plan(conn, stmt, tuple(rows[0]))
+        params = [_named_params(procs, defaults, row) for row in rows]
+        if len(params) == 1:
+            return driver_execute(conn, sql, params[0])
+        return driver_execute(conn, sql, params, many=True)
     sql, getter, convs = _plan(conn, stmt, tuple(rows[0]))
     if not convs:
         return driver_execute(conn, sql, [getter(row) for row in rows], many=True)
@@ -101,16 +147,20 @@ def executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> int:
 
 
 class SelectPlan:
-    """A Core SELECT compiled once for SQLite's cursor: its SQL, where each parameter comes
-    from (the caller's values, else the statement's own), how to convert them, and the result
-    processors SQLAlchemy would apply to each column. Rows are named tuples (attribute access,
-    like SQLAlchemy's rows)."""
+    """A Core SELECT compiled once for the driver's cursor: its SQL, where each parameter
+    comes from (the caller's values, else the statement's own), how to convert them, and the
+    result processors SQLAlchemy would apply to each column (found on the first run, from the
+    column types the driver reports, as SQLAlchemy does). Rows are named tuples (attribute
+    access, like SQLAlchemy's rows). SQLite takes parameters by position, psycopg by name."""
 
     def __init__(self, stmt: Any, dialect: Any) -> None:
         compiled = stmt.compile(dialect=dialect)
         self.usable = not compiled.post_compile_params and not compiled.literal_execute_params
         self.sql = compiled.string
-        self.names = list(compiled.positiontup or ())
+        self.named = compiled.positiontup is None
+        self.names = list(  # as rendered in the SQL
+            dict.fromkeys(compiled.bind_names.values()) if self.named else compiled.positiontup
+        )
         self.defaults = dict(compiled.params)
         self.convs = [  # SQLAlchemy's own bind processors (timestamps, JSON, JSON paths)
             (i, conv)
@@ -118,26 +168,36 @@ class SelectPlan:
             if (conv := compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
             is not None
         ]
-        columns = list(stmt.selected_columns)
-        self.results = [
-            (i, proc)
-            for i, c in enumerate(columns)
-            if (proc := c.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
-        ]
-        self.row = namedtuple("Row", [c.key for c in columns], rename=True)  # type: ignore[misc]
+        self.dialect = dialect
+        self.columns = list(stmt.selected_columns)
+        self.results: list[tuple[int, Any]] | None = None
+        keys = [c.key for c in self.columns]
+        self.row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
+
+    def _result_processors(self, description: Any) -> list[tuple[int, Any]]:
+        dialect, found = self.dialect, []
+        for i, column in enumerate(self.columns):
+            code = description[i][1] if description else None
+            proc = column.type.dialect_impl(dialect).result_processor(dialect, code)
+            if proc is not None:
+                found.append((i, proc))
+        return found
 
     def run(self, conn: Connection, params: dict[str, Any], *, first: bool = False) -> list[Any]:
         """Execute on the connection's driver cursor, in its transaction; return the rows."""
         values = [params[n] if n in params else self.defaults[n] for n in self.names]
         for i, conv in self.convs:
             values[i] = conv(values[i])
+        args: Any = dict(zip(self.names, values, strict=True)) if self.named else values
         dbapi = conn.dialect.loaded_dbapi
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(self.sql, values)
+            cursor.execute(self.sql, args)
             raw = [cursor.fetchone()] if first else cursor.fetchall()
+            if self.results is None:
+                self.results = self._result_processors(cursor.description)
         except dbapi.Error as err:
-            raise DBAPIError.instance(self.sql, values, err, dbapi.Error) from err
+            raise DBAPIError.instance(self.sql, args, err, dbapi.Error) from err
         finally:
             cursor.close()
         rows = []
@@ -153,9 +213,9 @@ class SelectPlan:
 
 
 def select_plan(conn: Connection, stmt: Any) -> SelectPlan | None:
-    """Compile a SELECT for the driver, or None where Core must run it (not SQLite, echo on,
-    or parameters SQLAlchemy expands at execution such as `IN` lists)."""
-    if conn.dialect.name != "sqlite" or conn.engine.echo:
+    """Compile a SELECT for the driver, or None where Core must run it (neither SQLite nor
+    PostgreSQL, echo on, or parameters SQLAlchemy expands at execution such as `IN` lists)."""
+    if conn.dialect.name not in ("sqlite", "postgresql") or conn.engine.echo:
         return None
     plan = SelectPlan(stmt, conn.dialect)
     return plan if plan.usable else None
@@ -176,9 +236,9 @@ _FIRST_PLANS: dict[Any, SelectPlan | None] = {}  # statements built once (lru_ca
 
 def fetch_first(conn: Connection, stmt: Any, params: dict[str, Any]) -> tuple[Any, ...] | None:
     """Return the first row of a SELECT built once (a module-level cached statement), or
-    None. On SQLite it runs on the driver's cursor (see SelectPlan): for a one-row read such
-    as the entity lookup of every NGSI-LD write, SQLAlchemy's execution and result set-up
-    cost more than SQLite's own work. Other dialects use Core as usual."""
+    None. It runs on the driver's cursor (see SelectPlan): for a one-row read such as the
+    entity lookup of every NGSI-LD write, SQLAlchemy's execution and result set-up cost more
+    than the database's own work."""
     key = (stmt, conn.dialect.name, conn.engine.echo)
     if key not in _FIRST_PLANS:
         _FIRST_PLANS[key] = select_plan(conn, stmt)
