@@ -10,6 +10,9 @@ client is not what is measured). In the same run it measures the raw engine (sql
 database file) running the equivalent SQL over the same rows (type + json_extract filter +
 LIMIT, reading the attrs of the matches). Prints one JSON line.
 
+With --postgresql the same runs on a throwaway PostgreSQL cluster (tests/pgcluster.py): the
+entities are loaded with COPY, and the raw engine runs the equivalent SQL on jsonb.
+
 Targets (issue "Context-data hub"): with 100,000 entities (the default) >= 1,000
 queries/s and p95 <= 20 ms. Exits non-zero when under target only with --enforce.
 """
@@ -29,7 +32,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402
-from server import Server  # noqa: E402
+from server import Server, pg_cluster, pg_dsn  # noqa: E402
 
 from cityops.context.value_index import value_rows  # noqa: E402
 
@@ -50,10 +53,10 @@ def entity(i: int) -> dict:
     }
 
 
-def load(server: Server, n: int) -> None:
-    """Bulk-insert n entities straight into the (migrated, not yet served) database, in the
-    stored form the API writes (expanded IRIs, system timestamps)."""
-    now_iso, now_db = "2026-11-24T00:00:00.000000Z", "2026-11-24 00:00:00.000000"
+def _stored(n: int) -> list[tuple[str, str, str]]:
+    """(entity id, type IRI, attrs JSON) of n entities in the stored form the API writes
+    (expanded IRIs, system timestamps)."""
+    now_iso = "2026-11-24T00:00:00.000000Z"
     rows = []
     for i in range(n):
         e = entity(i)
@@ -62,7 +65,18 @@ def load(server: Server, n: int) -> None:
             for k, v in e.items()
             if k not in ("id", "type")
         }
-        rows.append((e["id"], VOCAB + TYPE, orjson.dumps(attrs).decode(), now_db, now_db))
+        rows.append((e["id"], VOCAB + TYPE, orjson.dumps(attrs).decode()))
+    return rows
+
+
+def load(server: Server, n: int) -> None:
+    """Bulk-insert n entities straight into the (migrated, not yet served) database, in the
+    stored form the API writes, with the value index the API keeps on every write."""
+    if server.url.startswith("postgresql"):
+        load_pg(server.url, n)
+        return
+    now_db = "2026-11-24 00:00:00.000000"
+    rows = [(*row, now_db, now_db) for row in _stored(n)]
     db = sqlite3.connect(server.url.removeprefix("sqlite:///"))
     db.executemany(
         "INSERT INTO ctx_entities (tenant, entity_id, type, attrs, datasets, scopes, "
@@ -82,6 +96,26 @@ def load(server: Server, n: int) -> None:
     )
     db.commit()
     db.close()
+
+
+def load_pg(url: str, n: int) -> None:
+    """The same on PostgreSQL, with COPY."""
+    import psycopg
+
+    with psycopg.connect(pg_dsn(url)) as db:
+        columns = "tenant, entity_id, type, attrs, datasets, scopes, created_at, modified_at"
+        with db.cursor().copy(f"COPY ctx_entities ({columns}) FROM STDIN") as copy:
+            for eid, kind, attrs in _stored(n):
+                now = "2026-11-24 00:00:00+00"
+                copy.write_row(("", eid, kind, attrs, "null", "null", now, now))
+        found = db.execute("SELECT pk, attrs FROM ctx_entities").fetchall()
+        columns = "entity_pk, attr, value_num, value_text"
+        with db.cursor().copy(f"COPY ctx_attr_values ({columns}) FROM STDIN") as copy:
+            for pk, attrs in found:
+                for iri, attr in attrs.items():
+                    for r in value_rows(pk, iri, attr):
+                        copy.write_row((pk, r["attr"], r["value_num"], r["value_text"]))
+        db.execute("ANALYZE")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -143,6 +177,29 @@ def measure_raw(db_path: str, queries: int, limit: int) -> tuple[float, float]:
     return queries / elapsed, pct(times, 0.95)
 
 
+def measure_raw_pg(url: str, queries: int, limit: int) -> tuple[float, float]:
+    """The same for PostgreSQL itself: type + jsonb filter + LIMIT, attrs decoded."""
+    import psycopg
+
+    sql = (
+        "SELECT entity_id, type, attrs FROM ctx_entities WHERE tenant = '' AND type = %s "
+        "AND attrs -> %s -> 'value' = to_jsonb(%s::int) AND attrs -> %s ->> 'value' = 'free' "
+        "ORDER BY pk LIMIT %s"
+    )
+    rng = random.Random(7)
+    levels = [rng.randrange(LEVELS) for _ in range(queries)]
+    times = []
+    with psycopg.connect(pg_dsn(url)) as db:
+        began = time.perf_counter()
+        for level in levels:
+            t0 = time.perf_counter()
+            args = (f"{VOCAB}{TYPE}", f"{VOCAB}level", level, f"{VOCAB}spotState", limit)
+            db.execute(sql, args).fetchall()  # psycopg decodes the jsonb attrs
+            times.append(time.perf_counter() - t0)
+        elapsed = time.perf_counter() - began
+    return queries / elapsed, pct(times, 0.95)
+
+
 def main() -> int:
     """Run the benchmark and print JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -156,8 +213,10 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--enforce", action="store_true", help="exit 1 when under target")
+    parser.add_argument("--postgresql", action="store_true", help="run on PostgreSQL")
     args = parser.parse_args()
-    server = Server()
+    cluster = pg_cluster() if args.postgresql else None
+    server = Server(cluster.create_database("query") if cluster else None)
     try:
         server.cli("migrate")
         t0 = time.perf_counter()
@@ -166,16 +225,23 @@ def main() -> int:
         server.start()
         qps, p50, p95, p95_conc = measure_http(server, args.queries, args.concurrency, args.limit)
         rss = server.rss_mb()
-        raw_qps, raw_p95 = measure_raw(
-            server.url.removeprefix("sqlite:///"), args.raw_queries, args.limit
-        )
+        if cluster:
+            raw_qps, raw_p95 = measure_raw_pg(server.url, args.raw_queries, args.limit)
+        else:
+            raw_qps, raw_p95 = measure_raw(
+                server.url.removeprefix("sqlite:///"), args.raw_queries, args.limit
+            )
     finally:
         server.stop()
+        if cluster:
+            cluster.stop()
     ok = qps >= TARGET_QPS and p95 <= TARGET_P95_MS
     print(
         json.dumps(
             {
                 "benchmark": "ngsi_ld_query_type_q_http",
+                "database": "postgresql" if cluster else "sqlite",
+                **({"postgresql_fsync": False} if cluster else {}),
                 "queries_per_s": round(qps),
                 "p50_ms": round(p50, 2),
                 "p95_ms": round(p95, 2),
