@@ -5,8 +5,11 @@ makes a query slow with many entities. For the terms an index can answer (a posi
 comparison of an attribute's own value with numbers, or string equality), this adds
 `pk IN (candidates)`: a superset of the matches (every number or string the exact condition
 could compare is in the index), so the result is unchanged and only candidates are read.
-On SQLite the terms the index answers exactly (numbers, short strings) are not checked on
-the JSON again: building and running those json_each conditions was most of a query's cost.
+The terms the index answers exactly (numbers, short strings) are not checked on the JSON
+again: building and running those conditions (SQLite's json_each, PostgreSQL's jsonpath) was
+most of a query's cost, and a q made only of such terms is one statement for any values (see
+parameterize). Both databases then answer a q the same way: PostgreSQL's lax jsonpath also
+looked into arrays nested in a value's array items, which the index (and SQLite) do not.
 """
 
 from __future__ import annotations
@@ -40,16 +43,14 @@ def index_prefilter(
     expand: Callable[[str], str],
     pk_col: Any,
     *,
-    exact: bool = False,
     params: dict[str, Any] | None = None,
 ) -> tuple[ColumnElement[bool] | None, QExpr | None]:
     """Return (conditions narrowing `expr` through the value index or None, the part of
     `expr` the JSON conditions must still check or None).
 
     The term with the fewest candidates (a bounded count through the index) drives the
-    query as `pk IN (...)`; the other indexable terms are checked per candidate. With
-    `exact` (SQLite, whose JSON numbers are the same doubles the index holds) the terms the
-    index answers exactly (see _exact) need no second check on the JSON.
+    query as `pk IN (...)`; the other indexable terms are checked per candidate. The terms
+    the index answers exactly (see _exact) need no second check on the JSON.
     """
     terms = expr.terms if isinstance(expr, And) else (expr,)
     found = [
@@ -67,7 +68,7 @@ def index_prefilter(
     checks = [
         sa.select(V.id).where(V.entity_pk == pk_col, V.attr == a, c).exists() for _, a, c in rest
     ]
-    answered = {id(term) for term, _, _ in found if exact and _exact(term)}
+    answered = {id(term) for term, _, _ in found if _exact(term)}
     left = tuple(t for t in terms if id(t) not in answered)
     residual: QExpr | None = None
     if left:
@@ -96,9 +97,10 @@ def _exact(term: Compare) -> bool:
     """Say whether the index rows answer the term exactly, as the JSON condition would.
 
     Numbers: the index holds every number of the value (array items included) as a double;
-    below 2**53 in size a comparison gives the same answer. Strings (==): the index holds
-    every string of value, object, vocab and languageMap, which is where the JSON condition
-    looks for a string; a literal shorter than TEXT_PREFIX is not cut."""
+    below 2**53 in size a comparison gives the same answer (the stored JSON numbers came in
+    through orjson, as doubles or 64-bit integers, on both databases). Strings (==): the
+    index holds every string of value, object, vocab and languageMap, which is where the
+    JSON condition looks for a string; a literal shorter than TEXT_PREFIX is not cut."""
     operand = term.operand
     items = _items(operand)
     if all(isinstance(item.value, sa.BindParameter) for item in items):
@@ -185,7 +187,7 @@ def _parameterize(expr: QExpr) -> Parameterized | None:
     """Split a q into its shape and its literal values, when every term is a comparison the
     value index answers exactly (`level==3;spotState=="free"`, `pm25>55`, `depth==1..4`):
     a statement built once for the shape serves every query of that shape. Such terms become
-    value-index conditions only (see index_prefilter with `exact`), so the literals are plain
+    value-index conditions only (see index_prefilter), so the literals are plain
     SQL parameters. None for anything else (!=, patterns, sub-attributes, |, inexact values).
     """
     terms = expr.terms if isinstance(expr, And) else (expr,)

@@ -141,7 +141,6 @@ def _statement(
             query.q,
             ctx.expand,
             ContextEntity.pk,
-            exact=dialect == "sqlite",
             params=params,
         )
         if narrowed is not None:
@@ -173,8 +172,8 @@ def _geoproperty(gq: Any, ctx: ActiveContext) -> str:
 # Built statements of recent queries, by everything they are built from: dashboards, map
 # layers and integrators send the same queries over and over, and building one (SQLAlchemy
 # expressions for the type, scope, value-index and JSON conditions, plus the index probe that
-# ranks the q terms) cost more than running it. On SQLite a q made only of comparisons the
-# value index answers exactly is kept by its shape, its literals bound at each run
+# ranks the q terms) cost more than running it. A q made only of comparisons the value
+# index answers exactly is kept by its shape, its literals bound at each run
 # (`level==3` and `level==7` share one statement); any other q is kept with its values. The
 # statement holds no result: every run reads the live data. Entries are rebuilt after
 # STATEMENT_TTL_S, so the ranking of q terms follows the data.
@@ -198,7 +197,7 @@ def _statements_of(
     conn = _connection(session)
     dialect = conn.dialect.name
     q_key, params = query.q, {}
-    if query.q is not None and dialect == "sqlite":
+    if query.q is not None:
         shaped = parameterize(query.q)
         if shaped is not None:
             q_key, params = shaped.key, shaped.params
