@@ -128,3 +128,67 @@ def test_a_group_mixing_attribute_deletes_and_patches_of_one_entity_keeps_every_
     assert got["co"]["value"] == 0.9 and got["so2"]["value"] == 3.0 and "no2" not in got
     assert o3 == [eid] and so2 == [eid] and rest["no2"] == []
     assert 55.5 in rest["history"]["pm25"] and 0.9 in rest["history"]["co"]
+
+
+def test_patches_and_batches_of_the_same_entities_at_once_all_land_without_deadlocks(
+    app, factory, database
+):
+    """Integrators PATCHing stations while a gateway upserts batches of the same stations
+    (one batch in the reverse order): every write is answered with success, each station
+    ends with one of the values written to it, and on PostgreSQL no transaction deadlocked
+    (grouped single writes and batches take their row locks in one order)."""
+    headers = json_headers({"X-API-Key": factory.api_key()})
+    created_order = [(n * 7) % 30 + 1 for n in range(30)]  # so that pk order is not id order
+    stations = [air_quality(n, 10.0) for n in created_order]
+    ids = sorted(s["id"] for s in stations)
+    order = [ids[i] for i in (7, 3, 29, 0, 15, 22, 9, 1, 28, 12, 5, 18, 25, 2, 11)]
+
+    def batch(values: dict[str, float]) -> list[dict]:
+        return [
+            {"id": eid, "type": "AirQualityObserved", "pm25": {"type": "Property", "value": v}}
+            for eid, v in values.items()
+        ]
+
+    def deadlocks() -> int:
+        if database.dialect == "sqlite":
+            return 0
+        with database.engine.connect() as conn:
+            return int(
+                conn.exec_driver_sql(
+                    "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+                ).scalar()
+            )
+
+    async def scenario() -> tuple[list[int], dict[str, float]]:
+        async with _client(app) as client:
+            created = await client.post(
+                f"{BASE_URL}/entityOperations/create", json=stations, headers=headers
+            )
+            assert created.status_code == 201, created.text
+            upsert = f"{BASE_URL}/entityOperations/upsert?options=update"
+            forward = batch({eid: 20.0 for eid in ids})
+            backward = batch({eid: 30.0 for eid in reversed(ids)})
+            answers = await asyncio.gather(
+                client.post(upsert, json=forward, headers=headers),
+                *(
+                    client.patch(
+                        f"{BASE_URL}/entities/{eid}/attrs/pm25",
+                        json={"value": 40.0},
+                        headers=headers,
+                    )
+                    for eid in order
+                ),
+                client.post(upsert, json=backward, headers=headers),
+            )
+            final = {}
+            for eid in ids:
+                got = await client.get(f"{BASE_URL}/entities/{eid}", headers=headers)
+                final[eid] = got.json()["pm25"]["value"]
+            return [a.status_code for a in answers], final
+
+    before = deadlocks()
+    statuses, final = asyncio.run(scenario())
+    assert statuses == [204] * (len(order) + 2)
+    assert all(final[eid] in (20.0, 30.0, 40.0) for eid in ids)
+    assert {final[eid] for eid in ids if eid not in order} <= {20.0, 30.0}
+    assert deadlocks() == before
