@@ -59,7 +59,9 @@ def _settle(group: list[Write], outcomes: list[tuple[bool, Any]]) -> None:
 
 
 class WriteGroups:
-    """The writes of one Database waiting for their group, and the groups running."""
+    """The writes of one Database waiting for their group, and the groups running (on
+    SQLite a group on the event loop takes the Database's writer lock and sets its no-wait
+    flag, as Database.session and _begin_immediate read them)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
