@@ -47,6 +47,25 @@ def test_batch_create_lands_the_good_entities_and_reports_the_bad_ones(client, k
     ]
 
 
+def test_a_batch_reports_its_entities_in_the_order_it_sent_them(client, key):
+    """The entities are written in id order (the lock order on PostgreSQL); the report keeps
+    the request's order, and a repeated id is refused after its first creation."""
+    body = [air_quality(7, 1), air_quality(5, 2), {"id": "bad id", "type": "X"}, air_quality(6, 3)]
+    body.append(air_quality(5, 4))
+    response = client.post(f"{BASE}/entityOperations/create", json=body, headers=json_headers(key))
+    assert response.status_code == 207
+    report = response.json()
+    assert report["success"] == [f"urn:ngsi-ld:AirQualityObserved:PT-00{n}" for n in (7, 5, 6)]
+    assert [e["entityId"] for e in report["errors"]] == [
+        "bad id",
+        "urn:ngsi-ld:AirQualityObserved:PT-005",
+    ]
+    got = client.get(
+        f"{BASE}/entities/urn:ngsi-ld:AirQualityObserved:PT-005", headers=json_headers(key)
+    )
+    assert got.json()["pm25"]["value"] == 2  # the first of the two
+
+
 def test_batch_create_of_only_good_entities_answers_201_with_their_ids(client, key):
     response = client.post(
         f"{BASE}/entityOperations/create",

@@ -53,19 +53,29 @@ def _each(
     outcome: BatchOutcome,
     step: Callable[[EntityStore, Any], tuple[str, Any, bool]],
 ) -> BatchOutcome:
-    """Run `step` per item in its own savepoint: bad items are reported, good ones land."""
-    for item in items:
-        entity_id = item.get("id") if isinstance(item, dict) else item
+    """Run `step` per item in its own savepoint: bad items are reported, good ones land.
+
+    The items run in entity-id order (stable: one entity's items keep their order), the
+    order in which grouped writes and bulk batches lock rows on PostgreSQL, so this batch
+    cannot deadlock with them; the outcome lists them in the request's order."""
+    ids = [item.get("id") if isinstance(item, dict) else item for item in items]
+    done: list[tuple[str, Any, bool] | NgsiLdError | None] = [None] * len(items)
+    for i in sorted(range(len(items)), key=lambda i: ids[i] if isinstance(ids[i], str) else ""):
         try:
             with store.session.begin_nested():
-                ident, event, created = step(store, item)
+                done[i] = step(store, items[i])
+        except NgsiLdError as err:
+            done[i] = err
+    for entity_id, result in zip(ids, done, strict=True):
+        if isinstance(result, NgsiLdError):
+            outcome.fail(entity_id, result)
+        elif result is not None:
+            ident, event, created = result
             outcome.success.append(ident)
             if created:
                 outcome.created.append(ident)
-            outcome.events.append(event)
-        except NgsiLdError as err:
-            outcome.fail(entity_id, err)
-    outcome.events = [e for e in outcome.events if e]
+            if event:
+                outcome.events.append(event)
     return outcome
 
 
