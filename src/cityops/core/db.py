@@ -226,10 +226,11 @@ class Database:
         On PostgreSQL only writes that name a `key` (what they lock: tenant and entity id)
         are grouped, up to KEYED_GROUPS groups at once in the thread pool. A group runs its
         writes in key order (stable, so one entity's writes keep theirs), which is the order
-        bulk batches lock their rows in (context.bulk.existing_rows): transactions that take
-        row locks in one order cannot deadlock. Should one lose a deadlock all the same (a
-        batch written entity by entity, in its request's order), it runs again, as a batch
-        does (write_alone). Writes without a key keep a transaction of their own.
+        batches lock their rows in (context.bulk.existing_rows, context.api_batch._each):
+        transactions that take row locks in one order cannot deadlock. Should one lose a
+        deadlock all the same (e.g. two creations waiting on each other's new unique keys),
+        it runs again, as a batch does (write_alone). Writes without a key keep a
+        transaction of their own.
         """
         if self.dialect != "sqlite" and key is None:
             return await run_in_threadpool(self.write_alone, work)
