@@ -25,6 +25,7 @@ import random
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -152,6 +153,19 @@ def _check(replies: list[loadgen.Reply]) -> None:
             raise RuntimeError(f"{r.status} {r.body[:300]!r}")
 
 
+def _timed(queries: int, run: Callable[[int], object]) -> tuple[float, float]:
+    """Queries/s and p95 (ms) of `run(level)` over the benchmark's random levels."""
+    rng = random.Random(7)
+    levels = [rng.randrange(LEVELS) for _ in range(queries)]
+    times = []
+    began = time.perf_counter()
+    for level in levels:
+        t0 = time.perf_counter()
+        run(level)
+        times.append(time.perf_counter() - t0)
+    return queries / (time.perf_counter() - began), pct(times, 0.95)
+
+
 def measure_raw(db_path: str, queries: int, limit: int) -> tuple[float, float]:
     """Queries/s and p95 (ms) of SQLite itself running the equivalent query on the same rows."""
     db = sqlite3.connect(db_path)
@@ -162,19 +176,16 @@ def measure_raw(db_path: str, queries: int, limit: int) -> tuple[float, float]:
         "AND json_extract(attrs, ?) = ? AND json_extract(attrs, ?) = 'free' "
         "ORDER BY pk LIMIT ?"
     )
-    rng = random.Random(7)
-    levels = [rng.randrange(LEVELS) for _ in range(queries)]
-    times = []
-    began = time.perf_counter()
-    for level in levels:
-        t0 = time.perf_counter()
+
+    def run(level: int) -> None:
         rows = db.execute(sql, (f"{VOCAB}{TYPE}", level_path, level, state_path, limit)).fetchall()
         for row in rows:
             orjson.loads(row[2])
-        times.append(time.perf_counter() - t0)
-    elapsed = time.perf_counter() - began
-    db.close()
-    return queries / elapsed, pct(times, 0.95)
+
+    try:
+        return _timed(queries, run)
+    finally:
+        db.close()
 
 
 def measure_raw_pg(url: str, queries: int, limit: int) -> tuple[float, float]:
@@ -186,18 +197,13 @@ def measure_raw_pg(url: str, queries: int, limit: int) -> tuple[float, float]:
         "AND attrs -> %s -> 'value' = to_jsonb(%s::int) AND attrs -> %s ->> 'value' = 'free' "
         "ORDER BY pk LIMIT %s"
     )
-    rng = random.Random(7)
-    levels = [rng.randrange(LEVELS) for _ in range(queries)]
-    times = []
     with psycopg.connect(pg_dsn(url)) as db:
-        began = time.perf_counter()
-        for level in levels:
-            t0 = time.perf_counter()
+
+        def run(level: int) -> None:
             args = (f"{VOCAB}{TYPE}", f"{VOCAB}level", level, f"{VOCAB}spotState", limit)
             db.execute(sql, args).fetchall()  # psycopg decodes the jsonb attrs
-            times.append(time.perf_counter() - t0)
-        elapsed = time.perf_counter() - began
-    return queries / elapsed, pct(times, 0.95)
+
+        return _timed(queries, run)
 
 
 def main() -> int:

@@ -193,7 +193,7 @@ def _statements_of(
     columns: tuple[str, ...] | None = None,
 ) -> tuple[Select[Any], Select[Any], SelectPlan | None, dict[str, Any]]:
     """The statement of a query without a geo-query, the one reading its page (and its plan
-    for the SQLite driver), and the values of their parameters (cached, see above)."""
+    for the driver's cursor), and the values of their parameters (cached, see above)."""
     conn = _connection(session)
     dialect = conn.dialect.name
     q_key, params = query.q, {}
