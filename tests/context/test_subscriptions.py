@@ -236,6 +236,47 @@ def test_entity_deleted_trigger(client, key, receiver):
     assert gone["deletedAt"].endswith("Z")
 
 
+def test_attribute_deleted_notifies_the_deleted_attribute_as_ngsi_ld_null(client, key, receiver):
+    subscribe(
+        client,
+        key,
+        receiver.url,
+        notificationTrigger=["attributeDeleted"],
+        watchedAttributes=["no2"],
+    )
+    station = air_quality(1, 10) | {
+        "no2": [
+            {"type": "Property", "value": 4, "datasetId": "urn:ngsi-ld:Dataset:a"},
+            {"type": "Property", "value": 5, "datasetId": "urn:ngsi-ld:Dataset:b"},
+        ]
+    }
+    create(client, key, station)
+    set_pm25(client, key, 1, 11)  # neither a deletion nor watched: no notification
+    gone = client.delete(
+        f"{BASE}/entities/{AQ}001/attrs/no2",
+        params={"datasetId": "urn:ngsi-ld:Dataset:a"},
+        headers={**key, "Link": link()},
+    )
+    assert gone.status_code == 204, gone.text
+    (got,) = receiver.wait_for(1)
+    no2 = got["body"]["data"][0]["no2"]
+    assert {
+        "type": "Property",
+        "value": "urn:ngsi-ld:null",
+        "datasetId": "urn:ngsi-ld:Dataset:a",
+    } in (no2 if isinstance(no2, list) else [no2])
+    # the entity's deletion deletes the watched attribute too
+    assert client.delete(f"{BASE}/entities/{AQ}001", headers=key).status_code == 204
+    last = receiver.wait_for(2)[-1]["body"]["data"][0]
+    assert last["deletedAt"].endswith("Z")
+    assert last["no2"] == {
+        "type": "Property",
+        "value": "urn:ngsi-ld:null",
+        "datasetId": "urn:ngsi-ld:Dataset:b",
+    }
+    assert "pm25" not in last  # not watched
+
+
 def test_receiver_info_becomes_headers_and_tenants_stay_apart(client, key, receiver):
     endpoint = {"uri": receiver.url, "receiverInfo": [{"key": "X-Auth-Token", "value": "s3"}]}
     body = {

@@ -12,8 +12,15 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from cityops.context import http
-from cityops.context.entities import parse_attribute, parse_attributes, parse_entity
-from cityops.context.errors import bad_request
+from cityops.context.entities import (
+    ENTITY_MEMBERS,
+    check_uri,
+    null_instance,
+    parse_attribute,
+    parse_attributes,
+    parse_entity,
+)
+from cityops.context.errors import NgsiLdError, bad_request, invalid_request, not_found
 from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
@@ -64,11 +71,49 @@ def _events_of(result: Any) -> list[EntityChanged]:
     return []
 
 
+# Query parameters of GET /entities and GET /entities/{id} (GS CIM 009 6.4.3.2, 6.5.3.1).
+# Some are accepted and not acted on (context sources, linked entities, ordering): the
+# answer is then what a broker without those features gives. Any other name is refused.
+_SHARED_PARAMS = frozenset(
+    {"attrs", "pick", "omit", "options", "format", "lang", "geometryProperty", "local"}
+    | {"csf", "datasetId", "join", "joinLevel", "containedBy", "entityMap", "expandValues"}
+)
+QUERY_PARAMS = _SHARED_PARAMS | {
+    "type",
+    "id",
+    "idPattern",
+    "q",
+    "georel",
+    "geometry",
+    "coordinates",
+    "geoproperty",
+    "limit",
+    "offset",
+    "count",
+    "scopeQ",
+    "orderBy",
+    "collation",
+}
+RETRIEVE_PARAMS = _SHARED_PARAMS | {"type"}
+OPTIONS = frozenset({"keyValues", "simplified", "concise", "normalized", "sysAttrs"})
+FORMATS = frozenset({"", "keyValues", "simplified", "concise", "normalized"})
+
+
+def check_params(request: Request, allowed: frozenset[str]) -> None:
+    """Refuse a query parameter the operation does not define (InvalidRequest)."""
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise invalid_request(f"unknown query parameters: {', '.join(unknown)}")
+
+
 def render_options(request: Request, ctx: ActiveContext) -> RenderOptions:
     """Read options/format/attrs/pick/omit/lang from the query string."""
     params = request.query_params
     options = set(split(params.get("options")) or [])
     fmt = params.get("format", "")
+    if options - OPTIONS or fmt not in FORMATS:
+        bad = sorted(options - OPTIONS) + ([fmt] if fmt not in FORMATS else [])
+        raise invalid_request(f"unknown options or format: {', '.join(bad)}")
     attrs = split(params.get("attrs"))
     pick, omit = split(params.get("pick")), split(params.get("omit"))
     if pick and omit:
@@ -103,6 +148,7 @@ async def create_entity(request: Request, principal: NgsiPrincipal) -> Response:
 async def query_entities(request: Request, principal: NgsiPrincipal) -> Response:
     """Query entities by type, id, idPattern, q, geo-query and attrs."""
     _read(principal)
+    check_params(request, QUERY_PARAMS)
     ctx = http.query_context(request)
     neg = http.negotiate(request)
     cfg = request.app.state.settings.ngsi_ld
@@ -131,7 +177,9 @@ async def query_entities(request: Request, principal: NgsiPrincipal) -> Response
 @router.get("/entities/{entity_id:path}")
 async def get_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Retrieve an entity by id."""
+    path_id(entity_id)
     _read(principal)
+    check_params(request, RETRIEVE_PARAMS)
     ctx = http.query_context(request)
     neg = http.negotiate(request)
     opts = render_options(request, ctx)
@@ -140,6 +188,10 @@ async def get_entity(request: Request, entity_id: str, principal: NgsiPrincipal)
     def job() -> dict[str, Any]:
         with request.app.state.db.session() as session:
             row = EntityStore(session, tenant, principal, lock=False).get(entity_id)
+            if opts.attrs is not None and opts.attrs.isdisjoint(
+                set(row.attrs) | set(row.datasets or {})
+            ):  # GS CIM 009 5.7.1.4: nothing asked for is there
+                raise not_found(f"entity {entity_id} has none of the attributes asked for")
             if neg.media == "application/geo+json":
                 return render_feature(row, ctx, opts)
             return render_entity(row, ctx, opts)
@@ -152,6 +204,7 @@ async def delete_attribute(
     request: Request, entity_id: str, attr: str, principal: NgsiPrincipal
 ) -> Response:
     """Delete an attribute (one instance with datasetId, or all with deleteAll=true)."""
+    path_id(entity_id)
     ctx = http.query_context(request)
     iri = ctx.expand(attr)
     dataset_id = request.query_params.get("datasetId")
@@ -168,6 +221,7 @@ async def delete_attribute(
 @router.delete("/entities/{entity_id:path}", status_code=204)
 async def delete_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Delete an entity."""
+    path_id(entity_id)
     await run_store(request, principal, lambda s: s.delete(entity_id), entity=entity_id)
     return Response(status_code=204)
 
@@ -176,15 +230,21 @@ async def delete_entity(request: Request, entity_id: str, principal: NgsiPrincip
 async def replace_attribute(
     request: Request, entity_id: str, attr: str, principal: NgsiPrincipal
 ) -> Response:
-    """Replace one attribute."""
+    """Replace one attribute (the instance of the body's datasetId, else the default one)."""
+    path_id(entity_id)
     body, ctx = await http.read_body(request)
     parsed = parse_attribute(attr, _strip_context(body), ctx)
     iri = ctx.expand(attr)
+    dataset = parsed.get("datasetId")
 
     def work(s: EntityStore) -> WriteResult:
         row = s.get(entity_id)
+        if dataset is not None:
+            if dataset not in (row.datasets or {}).get(iri, {}):
+                raise not_found(f"attribute {attr} has no instance {dataset} in {entity_id}")
+            return s.write_attrs(row, {}, {iri: {dataset: parsed}}, mode="update")
         if iri not in row.attrs:
-            raise bad_request(f"attribute {attr} does not exist in {entity_id}") from None
+            raise not_found(f"attribute {attr} does not exist in {entity_id}")
         return s.write_attrs(row, {iri: parsed}, {}, mode="update")
 
     await run_store(request, principal, work, entity=entity_id)
@@ -195,10 +255,22 @@ async def replace_attribute(
 async def patch_attribute(
     request: Request, entity_id: str, attr: str, principal: NgsiPrincipal
 ) -> Response:
-    """Partially update one attribute."""
-    body, ctx = await http.read_body(request)
-    partial = parse_attribute(attr, _strip_context(body), ctx, partial=True)
+    """Partially update one attribute (the instance of the body's datasetId, else the
+    default one); an NGSI-LD Null fragment deletes that instance."""
+    path_id(entity_id)
+    body, ctx = await http.read_body(request, merge=True)
+    fragment = _strip_context(body)
     iri = ctx.expand(attr)
+    dataset = null_instance(fragment)
+    if dataset is not None:
+        await run_store(
+            request,
+            principal,
+            lambda s: s.delete_attr(s.get(entity_id), iri, dataset or None, False),
+            entity=entity_id,
+        )
+        return Response(status_code=204)
+    partial = parse_attribute(attr, fragment, ctx, partial=True)
     await run_store(
         request,
         principal,
@@ -206,6 +278,35 @@ async def patch_attribute(
         entity=entity_id,
     )
     return Response(status_code=204)
+
+
+def path_id(entity_id: str) -> str:
+    """The entity id of a request path, checked: BadRequestData unless an absolute URI."""
+    return check_uri(entity_id, "entity id")
+
+
+def split_nulls(
+    body: dict[str, Any], ctx: ActiveContext
+) -> tuple[dict[str, Any], list[tuple[str, str | None]]]:
+    """Take the NGSI-LD Null instances out of an attributes body: (the rest of the body,
+    [(attribute IRI, datasetId or None)] to delete)."""
+    rest: dict[str, Any] = {}
+    deletes: list[tuple[str, str | None]] = []
+    for name, value in body.items():
+        if name in ENTITY_MEMBERS:
+            rest[name] = value
+            continue
+        several = isinstance(value, list) and all(isinstance(v, dict) for v in value or [1])
+        live = []
+        for item in value if several else [value]:
+            dataset = null_instance(item)
+            if dataset is None:
+                live.append(item)
+            else:
+                deletes.append((ctx.expand(name), dataset or None))
+        if live:
+            rest[name] = live if several else live[0]
+    return rest, deletes
 
 
 def _strip_context(body: Any) -> Any:
@@ -230,6 +331,7 @@ def _multi_status(result: WriteResult, ctx: ActiveContext, touched: list[str]) -
 @router.post("/entities/{entity_id:path}/attrs")
 async def append_attributes(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Append attributes (overwriting unless options=noOverwrite)."""
+    path_id(entity_id)
     body, ctx = await http.read_body(request)
     if not isinstance(body, dict):
         raise bad_request("the body must be an object of attributes")
@@ -247,23 +349,38 @@ async def append_attributes(request: Request, entity_id: str, principal: NgsiPri
 
 @router.patch("/entities/{entity_id:path}/attrs")
 async def update_attributes(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
-    """Update existing attributes (others are reported as not updated)."""
-    body, ctx = await http.read_body(request)
+    """Update existing attributes (others are reported as not updated); an NGSI-LD Null
+    instance deletes that instance."""
+    path_id(entity_id)
+    body, ctx = await http.read_body(request, merge=True)
     if not isinstance(body, dict):
         raise bad_request("the body must be an object of attributes")
+    body, deletes = split_nulls(body, ctx)
     attrs, datasets = parse_attributes(body, ctx)
-    result = await run_store(
-        request,
-        principal,
-        lambda s: s.write_attrs(s.get(entity_id, orm=False), attrs, datasets, mode="update"),
-        entity=entity_id,
-    )
-    return _multi_status(result, ctx, list(attrs) + list(datasets))
+
+    def work(s: EntityStore) -> WriteResult:
+        if not deletes:
+            return s.write_attrs(s.get(entity_id, orm=False), attrs, datasets, mode="update")
+        row = s.get(entity_id)
+        result = s.write_attrs(row, attrs, datasets, mode="update")
+        for iri, dataset in deletes:
+            try:
+                result.events.append(s.delete_attr(row, iri, dataset, False))
+            except NgsiLdError as err:
+                if err.status != 404:
+                    raise
+                result.not_updated.append((iri, "attribute does not exist"))
+        return result
+
+    result = await run_store(request, principal, work, entity=entity_id)
+    touched = list(attrs) + list(datasets) + [iri for iri, _ in deletes]
+    return _multi_status(result, ctx, list(dict.fromkeys(touched)))
 
 
 @router.put("/entities/{entity_id:path}", status_code=204)
 async def replace_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Replace an entity (type and every attribute)."""
+    path_id(entity_id)
     body, ctx = await http.read_body(request)
     if isinstance(body, dict):
         body = {"id": entity_id} | body
@@ -277,6 +394,7 @@ async def replace_entity(request: Request, entity_id: str, principal: NgsiPrinci
 @router.patch("/entities/{entity_id:path}", status_code=204)
 async def merge_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Merge into an entity: given attributes are merged, 'urn:ngsi-ld:null' deletes."""
+    path_id(entity_id)
     body, ctx = await http.read_body(request, merge=True)
     if not isinstance(body, dict):
         raise bad_request("the body must be an object")

@@ -13,18 +13,19 @@ from fastapi.responses import Response
 from cityops.context import http
 from cityops.context.api import render_options, run_store
 from cityops.context.bulk import BulkResult, bulk_write, can_bulk
-from cityops.context.entities import ParsedEntity, parse_attributes, parse_entity
+from cityops.context.entities import ParsedEntity, check_uri, parse_attributes, parse_entity
 from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
-from cityops.context.merge import merge_into
+from cityops.context.merge import check_fragment, merge_into
 from cityops.context.query import EntityQuery, parse_query, run_query
 from cityops.context.render import render_entity
 from cityops.context.store import EntityStore, WriteResult
 from cityops.core.policy import Perm, authorize
 
 router = APIRouter(prefix="/ngsi-ld/v1/entityOperations", tags=["NGSI-LD batch"])
+Item = tuple[Any, ActiveContext]  # a batch item and its @context
 MAX_BATCH = 10_000
 
 
@@ -49,21 +50,21 @@ class BatchOutcome:
 
 def _each(
     store: EntityStore,
-    items: list[Any],
+    items: list[Item],
     outcome: BatchOutcome,
-    step: Callable[[EntityStore, Any], tuple[str, Any, bool]],
+    step: Callable[[EntityStore, Any, ActiveContext], tuple[str, Any, bool]],
 ) -> BatchOutcome:
     """Run `step` per item in its own savepoint: bad items are reported, good ones land.
 
     The items run in entity-id order (stable: one entity's items keep their order), the
     order in which grouped writes and bulk batches lock rows on PostgreSQL, so this batch
     cannot deadlock with them; the outcome lists them in the request's order."""
-    ids = [item.get("id") if isinstance(item, dict) else item for item in items]
+    ids = [item.get("id") if isinstance(item, dict) else item for item, _ in items]
     done: list[tuple[str, Any, bool] | NgsiLdError | None] = [None] * len(items)
     for i in sorted(range(len(items)), key=lambda i: ids[i] if isinstance(ids[i], str) else ""):
         try:
             with store.session.begin_nested():
-                done[i] = step(store, items[i])
+                done[i] = step(store, *items[i])
         except NgsiLdError as err:
             done[i] = err
     for entity_id, result in zip(ids, done, strict=True):
@@ -79,13 +80,24 @@ def _each(
     return outcome
 
 
-async def _array(request: Request) -> tuple[list[Any], ActiveContext]:
-    body, ctx = await http.read_body(request)
+async def _array(request: Request) -> tuple[list[Item], BatchOutcome]:
+    """The batch's items with their @context each; the outcome starts with the items that
+    failed on their own @context (they go no further)."""
+    body, contexts = await http.read_batch(request)
     if not isinstance(body, list):
         raise bad_request("a batch body must be a JSON array")
+    if not body:
+        raise bad_request("a batch body must not be empty")
     if len(body) > MAX_BATCH:
         raise NgsiLdError("PayloadTooLarge", f"at most {MAX_BATCH} entities per batch")
-    return body, ctx
+    outcome = BatchOutcome()
+    items: list[Item] = []
+    for item, ctx in zip(body, contexts, strict=True):
+        if isinstance(ctx, NgsiLdError):
+            outcome.fail(item.get("id") if isinstance(item, dict) else item, ctx)
+        else:
+            items.append((item, ctx))
+    return items, outcome
 
 
 def _report(outcome: BatchOutcome, *, ok_status: int, ok_body: Any = None) -> Response:
@@ -99,46 +111,41 @@ def _report(outcome: BatchOutcome, *, ok_status: int, ok_body: Any = None) -> Re
 async def _batch(
     request: Request,
     principal: Any,
-    items: list[Any],
-    step: Callable[[EntityStore, Any], tuple[str, Any, bool]],
+    items: list[Item],
+    step: Callable[[EntityStore, Any, ActiveContext], tuple[str, Any, bool]],
+    outcome: BatchOutcome,
 ) -> BatchOutcome:
-    outcome = await run_store(
-        request, principal, lambda s: _each(s, items, BatchOutcome(), step), batch=True
-    )
-    return outcome
+    return await run_store(request, principal, lambda s: _each(s, items, outcome, step), batch=True)
 
 
 @router.post("/create")
 async def batch_create(request: Request, principal: NgsiPrincipal) -> Response:
     """Create many entities; each failure is reported, the others are created."""
-    items, ctx = await _array(request)
+    items, outcome = await _array(request)
 
-    def step(store: EntityStore, item: Any) -> tuple[str, Any, bool]:
+    def step(store: EntityStore, item: Any, ctx: ActiveContext) -> tuple[str, Any, bool]:
         parsed = parse_entity(item, ctx)
         return parsed.entity_id, store.create(parsed), True
 
-    outcome = await _batch(request, principal, items, step)
+    outcome = await _batch(request, principal, items, step, outcome)
     return _report(outcome, ok_status=201, ok_body=outcome.success)
 
 
 @router.post("/upsert")
 async def batch_upsert(request: Request, principal: NgsiPrincipal) -> Response:
     """Create or replace (options=update: update) many entities."""
-    items, ctx = await _array(request)
+    items, outcome = await _array(request)
     update = "update" in (request.query_params.get("options") or "")
-    outcome = await _bulk_or_each(
-        request, principal, items, ctx, mode="update" if update else "replace", create_missing=True
-    )
+    mode = "update" if update else "replace"
+    outcome = await _bulk_or_each(request, principal, items, outcome, mode, create_missing=True)
     if outcome.errors or not outcome.created:
         return _report(outcome, ok_status=204)
     return _report(outcome, ok_status=201, ok_body=outcome.created)
 
 
-def _parse_all(
-    items: list[Any], ctx: ActiveContext, outcome: BatchOutcome, *, need_type: bool
-) -> list[ParsedEntity]:
+def _parse_all(items: list[Item], outcome: BatchOutcome, *, need_type: bool) -> list[ParsedEntity]:
     parsed = []
-    for item in items:
+    for item, ctx in items:
         try:
             if need_type:
                 parsed.append(parse_entity(item, ctx))
@@ -155,17 +162,18 @@ def _parse_all(
 async def _bulk_or_each(
     request: Request,
     principal: Any,
-    items: list[Any],
-    ctx: ActiveContext,
-    *,
+    items: list[Item],
+    outcome: BatchOutcome,
     mode: str,
+    *,
     create_missing: bool,
 ) -> BatchOutcome:
     """Write a batch with the bulk path (one statement per kind) or, if unsuitable, per entity."""
-    outcome = BatchOutcome()
-    parsed = _parse_all(items, ctx, outcome, need_type=create_missing)
+    start = len(outcome.errors)
+    parsed = _parse_all(items, outcome, need_type=create_missing)
     if not can_bulk(parsed):
-        return await _batch(request, principal, items, _legacy_step(ctx, mode, create_missing))
+        del outcome.errors[start:]  # the step parses each item again, and reports it
+        return await _batch(request, principal, items, _legacy_step(mode, create_missing), outcome)
 
     def work(store: EntityStore) -> BulkResult:
         return bulk_write(store, parsed, mode=mode, create_missing=create_missing)
@@ -177,8 +185,8 @@ async def _bulk_or_each(
     return outcome
 
 
-def _legacy_step(ctx: ActiveContext, mode: str, create_missing: bool) -> Any:
-    def step(store: EntityStore, item: Any) -> tuple[str, Any, bool]:
+def _legacy_step(mode: str, create_missing: bool) -> Any:
+    def step(store: EntityStore, item: Any, ctx: ActiveContext) -> tuple[str, Any, bool]:
         if create_missing:
             parsed = parse_entity(item, ctx)
             row = store.find(parsed.entity_id)
@@ -207,43 +215,38 @@ def _legacy_step(ctx: ActiveContext, mode: str, create_missing: bool) -> Any:
 @router.post("/update")
 async def batch_update(request: Request, principal: NgsiPrincipal) -> Response:
     """Update attributes of many existing entities (options=noOverwrite keeps existing ones)."""
-    items, ctx = await _array(request)
+    items, outcome = await _array(request)
     keep = "noOverwrite" in (request.query_params.get("options") or "")
-    outcome = await _bulk_or_each(
-        request,
-        principal,
-        items,
-        ctx,
-        mode="update-keep" if keep else "update",
-        create_missing=False,
-    )
+    mode = "update-keep" if keep else "update"
+    outcome = await _bulk_or_each(request, principal, items, outcome, mode, create_missing=False)
     return _report(outcome, ok_status=204)
 
 
 @router.post("/merge")
 async def batch_merge(request: Request, principal: NgsiPrincipal) -> Response:
     """Merge into many existing entities."""
-    items, ctx = await _array(request)
+    items, outcome = await _array(request)
 
-    def step(store: EntityStore, item: Any) -> tuple[str, Any, bool]:
+    def step(store: EntityStore, item: Any, ctx: ActiveContext) -> tuple[str, Any, bool]:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             raise bad_request("each entity needs an id")
+        check_fragment(item, ctx)
         return item["id"], merge_into(store, store.get(item["id"]), item, ctx), False
 
-    return _report(await _batch(request, principal, items, step), ok_status=204)
+    return _report(await _batch(request, principal, items, step, outcome), ok_status=204)
 
 
 @router.post("/delete")
 async def batch_delete(request: Request, principal: NgsiPrincipal) -> Response:
     """Delete many entities by id."""
-    items, _ = await _array(request)
+    items, outcome = await _array(request)
 
-    def step(store: EntityStore, item: Any) -> tuple[str, Any, bool]:
+    def step(store: EntityStore, item: Any, _ctx: ActiveContext) -> tuple[str, Any, bool]:
         if not isinstance(item, str):
             raise bad_request("a delete batch is an array of entity ids")
         return item, store.delete(item), False
 
-    return _report(await _batch(request, principal, items, step), ok_status=204)
+    return _report(await _batch(request, principal, items, step, outcome), ok_status=204)
 
 
 @router.post("/query")
@@ -270,9 +273,25 @@ async def batch_query(request: Request, principal: NgsiPrincipal) -> Response:
 
 def query_from_body(request: Request, body: dict[str, Any], ctx: ActiveContext) -> EntityQuery:
     params: dict[str, Any] = dict(request.query_params)
-    selectors = body.get("entities") or []
-    if not isinstance(selectors, list):
-        raise bad_request("entities must be an array of {type, id, idPattern}")
+    selectors = body.get("entities")
+    if selectors is None:
+        selectors = []
+    elif not isinstance(selectors, list) or not selectors:
+        raise bad_request("entities must be a non-empty array of {type, id, idPattern}")
+    for selector in selectors:
+        if not isinstance(selector, dict) or not isinstance(selector.get("type", ""), str):
+            raise bad_request("each entity selector is an object of type, id and idPattern")
+        if "id" in selector:
+            check_uri(selector["id"], "entity selector id")
+        if not isinstance(selector.get("idPattern", ""), str):
+            raise bad_request("an entity selector's idPattern must be a string")
+    if not isinstance(body.get("q", ""), str):
+        raise bad_request("q must be a string")
+    attrs = body.get("attrs")
+    if attrs is not None and (
+        not isinstance(attrs, list) or not attrs or not all(isinstance(a, str) for a in attrs)
+    ):
+        raise bad_request("attrs must be a non-empty array of attribute names")
     types = [s["type"] for s in selectors if isinstance(s, dict) and s.get("type")]
     ids = [s["id"] for s in selectors if isinstance(s, dict) and s.get("id")]
     patterns = [s["idPattern"] for s in selectors if isinstance(s, dict) and s.get("idPattern")]

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from cityops.context import http, subscriptions
-from cityops.context.entities import iso
+from cityops.context.entities import check_uri, iso
 from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
@@ -165,6 +165,7 @@ async def list_subscriptions(request: Request, principal: NgsiPrincipal) -> Resp
 @router.get("/subscriptions/{sub_id:path}")
 async def get_subscription(request: Request, sub_id: str, principal: NgsiPrincipal) -> Response:
     """Retrieve a subscription with its status and delivery record."""
+    check_uri(sub_id, "subscription id")
     _read(principal)
     ctx, media, tenant = http.query_context(request), _media(request), http.tenant(request)
     row = await _in_db(request, lambda s: subscriptions.get(s, tenant, principal, sub_id))
@@ -175,6 +176,7 @@ async def get_subscription(request: Request, sub_id: str, principal: NgsiPrincip
 @router.patch("/subscriptions/{sub_id:path}", status_code=204)
 async def update_subscription(request: Request, sub_id: str, principal: NgsiPrincipal) -> Response:
     """Update members of a subscription (null removes an optional member)."""
+    check_uri(sub_id, "subscription id")
     _read(principal)
     body, ctx = await http.read_body(request, merge=True)
     await _guard_endpoint(request, body)
@@ -190,6 +192,7 @@ async def update_subscription(request: Request, sub_id: str, principal: NgsiPrin
 @router.delete("/subscriptions/{sub_id:path}", status_code=204)
 async def delete_subscription(request: Request, sub_id: str, principal: NgsiPrincipal) -> Response:
     """Delete a subscription."""
+    check_uri(sub_id, "subscription id")
     _read(principal)
     tenant = http.tenant(request)
     await _in_db(request, lambda s: subscriptions.delete(s, tenant, principal, sub_id))

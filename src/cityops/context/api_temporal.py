@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cityops.context import http, temporal_write
-from cityops.context.api import run_store
+from cityops.context.api import path_id, run_store
 from cityops.context.api_batch import query_from_body
-from cityops.context.entities import parse_attribute
+from cityops.context.entities import check_uri, parse_attribute
 from cityops.context.errors import bad_request
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
@@ -90,6 +90,7 @@ async def create_temporal(request: Request, principal: NgsiPrincipal) -> Respons
 @router.get("/entities/{entity_id:path}")
 async def get_temporal(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Retrieve the temporal evolution of one entity."""
+    path_id(entity_id)
     _read(principal)
     ctx = http.query_context(request)
     tq = parse_temporal(dict(request.query_params), ctx)
@@ -110,6 +111,8 @@ async def patch_instance(
     request: Request, entity_id: str, attr: str, instance_id: str, principal: NgsiPrincipal
 ) -> Response:
     """Modify one instance of an attribute's history."""
+    path_id(entity_id)
+    check_uri(instance_id, "instanceId")
     body, ctx = await http.read_body(request)
     if not isinstance(body, dict):
         raise bad_request("the body must be an attribute fragment (an object)")
@@ -131,6 +134,8 @@ async def delete_instance(
     request: Request, entity_id: str, attr: str, instance_id: str, principal: NgsiPrincipal
 ) -> Response:
     """Delete one instance of an attribute's history."""
+    path_id(entity_id)
+    check_uri(instance_id, "instanceId")
     iri = http.query_context(request).expand(attr)
     await run_store(
         request,
@@ -146,6 +151,7 @@ async def delete_attribute_history(
     request: Request, entity_id: str, attr: str, principal: NgsiPrincipal
 ) -> Response:
     """Delete an attribute's history (default instances, one datasetId, or all with deleteAll)."""
+    path_id(entity_id)
     iri = http.query_context(request).expand(attr)
     dataset_id = request.query_params.get("datasetId")
     delete_all = request.query_params.get("deleteAll", "").lower() == "true"
@@ -163,6 +169,7 @@ async def delete_attribute_history(
 @router.post("/entities/{entity_id:path}/attrs", status_code=204)
 async def append_instances(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Add attribute instances to an entity's history."""
+    path_id(entity_id)
     body, ctx = await http.read_body(request)
     if not isinstance(body, dict):
         raise bad_request("the body must be an object of attributes with their instances")
@@ -179,6 +186,7 @@ async def append_instances(request: Request, entity_id: str, principal: NgsiPrin
 @router.delete("/entities/{entity_id:path}", status_code=204)
 async def delete_temporal(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Delete an entity and its whole history."""
+    path_id(entity_id)
     await run_store(request, principal, lambda s: s.delete(entity_id), entity=entity_id)
     return Response(status_code=204)
 

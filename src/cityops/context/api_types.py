@@ -86,7 +86,7 @@ async def list_types(request: Request, principal: NgsiPrincipal) -> Response:
     return http.respond(request, body, ctx, http.negotiate(request).media)
 
 
-@router.get("/types/{type_name}")
+@router.get("/types/{type_name:path}")
 async def get_type(request: Request, type_name: str, principal: NgsiPrincipal) -> Response:
     """Describe one entity type: how many entities, which attributes of which kinds."""
     ctx = http.query_context(request)
@@ -144,7 +144,7 @@ async def list_attributes(request: Request, principal: NgsiPrincipal) -> Respons
     return http.respond(request, body, ctx, http.negotiate(request).media)
 
 
-@router.get("/attributes/{attr}")
+@router.get("/attributes/{attr:path}")
 async def get_attribute(request: Request, attr: str, principal: NgsiPrincipal) -> Response:
     """Describe one attribute: how often it is used, its kinds, the types that have it."""
     ctx = http.query_context(request)

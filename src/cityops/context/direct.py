@@ -80,6 +80,8 @@ class DirectRoutes(BaseRoute):
         if not path.startswith(PREFIX):
             return Match.NONE, {}
         method = scope["method"]
+        if path.endswith("/") and _trailing_slash(path, method, scope):
+            path = scope["path"] = scope["path"][:-1]  # FastAPI's routes behind see it too
         for entry in self.entries:
             found = entry.regex.match(path)
             if found is None or method not in entry.methods:
@@ -106,6 +108,25 @@ class DirectRoutes(BaseRoute):
         from starlette.routing import NoMatchFound
 
         raise NoMatchFound(name, path_params)  # url_for resolves through the APIRoutes
+
+
+_COLLECTIONS = re.compile(
+    r"(temporal/)?entities|subscriptions|types|attributes|jsonldContexts|"
+    r"(temporal/)?entityOperations/\w+"
+)
+_ATTRS = re.compile(r"(temporal/)?entities/.+/attrs")
+
+
+def _trailing_slash(path: str, method: str, scope: Scope) -> bool:
+    """Say whether a path's trailing slash is the collection's name in the spec's form
+    (GS CIM 009 writes its resources `/entities/`, `/subscriptions/`, ...: clients send
+    both forms). PUT/PATCH/DELETE of `/entities/` name an entity with an empty id, and keep
+    the slash (BadRequestData); so does an attribute path other than POST/PATCH `.../attrs/`.
+    """
+    rest = path[len(PREFIX) : -1]
+    if _COLLECTIONS.fullmatch(rest):
+        return method in ("GET", "POST", "HEAD") or bool(scope.get("query_string"))
+    return method in ("POST", "PATCH") and _ATTRS.fullmatch(rest) is not None
 
 
 def install(app: FastAPI, routers: Iterable[APIRouter]) -> None:

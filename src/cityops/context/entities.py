@@ -57,6 +57,14 @@ GEO_TYPES = frozenset(
     {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 )
 LOCATION_IRI = "https://uri.etsi.org/ngsi-ld/location"
+# the core context's geospatial attributes: always GeoProperties (GS CIM 009 4.7)
+GEO_IRIS = frozenset(
+    {
+        LOCATION_IRI,
+        "https://uri.etsi.org/ngsi-ld/observationSpace",
+        "https://uri.etsi.org/ngsi-ld/operationSpace",
+    }
+)
 # The form the store keeps times in (see iso()): such input needs no re-formatting.
 _CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,5}[1-9])?Z")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
@@ -103,6 +111,25 @@ def canonical_time(value: Any, what: str) -> str:
         except ValueError:
             pass  # parse_datetime below names the problem
     return iso(parse_datetime(value, what))
+
+
+NGSI_LD_NULL = "urn:ngsi-ld:null"
+
+
+def null_instance(value: Any) -> str | None:
+    """If an attribute fragment is NGSI-LD Null (its value, object, json or vocab is
+    'urn:ngsi-ld:null', or its languageMap is {"@none": 'urn:ngsi-ld:null'}), return its
+    datasetId ('' for the default instance); else None. Such a fragment in an update deletes
+    the instance (GS CIM 009 4.5.0)."""
+    if value == NGSI_LD_NULL:
+        return ""
+    if not isinstance(value, dict):
+        return None
+    nulls = (value.get(k) == NGSI_LD_NULL for k in ("value", "object", "json", "vocab"))
+    if any(nulls) or value.get("languageMap") == {"@none": NGSI_LD_NULL}:
+        dataset = value.get("datasetId")
+        return dataset if isinstance(dataset, str) else ""
+    return None
 
 
 def check_uri(value: Any, what: str) -> str:
@@ -179,6 +206,10 @@ def parse_attribute(
             raise bad_request(f"attribute {name!r} has unknown type {value.get('type')!r}")
         kind = "GeoProperty" if iri == LOCATION_IRI else "Property"
         value = {"type": kind, "value": value}
+    if kind and kind != "GeoProperty" and iri in GEO_IRIS:
+        if kind != "Property" or not _looks_geo(value.get("value")):
+            raise bad_request(f"attribute {name!r} must be a GeoProperty, not a {kind}")
+        kind = "GeoProperty"  # a Property holding GeoJSON (as Smart Data Models' examples do)
     out: dict[str, Any] = {"type": kind} if kind else {}
     member = ATTR_TYPES.get(kind)
     if member and member not in value and not partial:
@@ -217,6 +248,8 @@ def _member(name: str, key: str, item: Any, kind: str, ctx: ActiveContext) -> tu
     if key == "observedAt":
         return key, canonical_time(item, f"{what} observedAt")
     if key == "datasetId":
+        if item == NGSI_LD_NULL:
+            raise bad_request(f"{what} datasetId cannot be NGSI-LD Null")
         return key, check_uri(item, f"{what} datasetId")
     if key in ("unitCode", "lang", "objectType"):
         return key, item

@@ -22,3 +22,6 @@ class EntityChanged(Event):
     at: str = ""
     # the entity after the change, expanded and normalized (None after a delete)
     entity: dict[str, Any] | None = None
+    # the attribute instances the change deleted: {"attr": IRI, "type": its type, and
+    # "datasetId" for a dataset's instance} (notifications render them as NGSI-LD Null)
+    deleted: list[dict[str, Any]] = field(default_factory=list)

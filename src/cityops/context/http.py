@@ -63,23 +63,7 @@ def query_context(request: Request) -> ActiveContext:
 
 async def read_body(request: Request, *, merge: bool = False) -> tuple[Any, ActiveContext]:
     """Read a JSON(-LD) body and its @context, enforcing the NGSI-LD content-type rules."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    allowed = {"application/json", "application/ld+json"}
-    if merge:
-        allowed.add("application/merge-patch+json")
-    if media not in allowed:
-        raise NgsiLdError("UnsupportedMediaType", f"Content-Type must be one of {sorted(allowed)}")
-    limit = request.app.state.settings.ngsi_ld.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise NgsiLdError("PayloadTooLarge", f"the body is larger than {limit} bytes")
-    raw = await request.body()
-    if len(raw) > limit:
-        raise NgsiLdError("PayloadTooLarge", f"the body is larger than {limit} bytes")
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as err:
-        raise invalid_request(f"the body is not valid JSON: {err}") from err
+    media, body = await _json_body(request, merge=merge)
     link = _link_context(request)
     if media == "application/ld+json":
         if link:
@@ -95,6 +79,60 @@ async def read_body(request: Request, *, merge: bool = False) -> tuple[Any, Acti
     if _has_context(body):
         raise bad_request("with application/json the @context must come in a Link header")
     return body, resolve(request, link)
+
+
+async def read_batch(request: Request) -> tuple[Any, list[ActiveContext | NgsiLdError]]:
+    """Read a batch body: the JSON value and, for each item of an array, its @context (or
+    the error that item alone gets: an application/ld+json entity without one, an
+    application/json entity with one, a context that does not load). Items that are not
+    objects (the ids of a delete batch) get the request's context."""
+    media, body = await _json_body(request)
+    link = _link_context(request)
+    if media == "application/ld+json" and link:
+        raise bad_request("with application/ld+json the @context goes in the body, not a Link")
+    default = resolve(request, link)
+    if not isinstance(body, list):
+        return body, []
+    contexts: list[ActiveContext | NgsiLdError] = []
+    for item in body:
+        context = item.get("@context") if isinstance(item, dict) else None
+        if not isinstance(item, dict):
+            contexts.append(default)
+        elif media == "application/json":
+            contexts.append(
+                bad_request("with application/json the @context must come in a Link header")
+                if context is not None
+                else default
+            )
+        elif context is None:
+            contexts.append(bad_request("application/ld+json entities must carry an @context"))
+        else:
+            try:
+                contexts.append(resolve(request, context))
+            except NgsiLdError as err:
+                contexts.append(err)
+    return body, contexts
+
+
+async def _json_body(request: Request, *, merge: bool = False) -> tuple[str, Any]:
+    """The request's media type and its body parsed as JSON (size and type checked)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    allowed = {"application/json", "application/ld+json"}
+    if merge:
+        allowed.add("application/merge-patch+json")
+    if media not in allowed:
+        raise NgsiLdError("UnsupportedMediaType", f"Content-Type must be one of {sorted(allowed)}")
+    limit = request.app.state.settings.ngsi_ld.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise NgsiLdError("PayloadTooLarge", f"the body is larger than {limit} bytes")
+    raw = await request.body()
+    if len(raw) > limit:
+        raise NgsiLdError("PayloadTooLarge", f"the body is larger than {limit} bytes")
+    try:
+        return media, orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise invalid_request(f"the body is not valid JSON: {err}") from err
 
 
 def _has_context(body: Any) -> bool:

@@ -104,9 +104,22 @@ class ActiveContext:
         if term is not None:
             return term
         vocab = self.vocab or DEFAULT_VOCAB
-        if iri.startswith(vocab) and "/" not in iri[len(vocab) :]:
-            return iri[len(vocab) :]
-        return iri
+        suffix = iri[len(vocab) :]
+        if not iri.startswith(vocab) or "/" in suffix:
+            return iri
+        if suffix not in self.terms:
+            return suffix
+        # the short name means another IRI in this context: JSON-LD 1.1 IRI compaction
+        # gives a compact IRI of the longest prefix term (ngsi-ld:default-context/x)
+        prefixes = [
+            t
+            for t, base in self.terms.items()
+            if ":" not in t and base.endswith(("/", "#")) and iri.startswith(base) and iri != base
+        ]
+        if not prefixes:
+            return iri
+        best = max(prefixes, key=lambda t: len(self.terms[t]))
+        return f"{best}:{iri[len(self.terms[best]) :]}"
 
     @property
     def link_url(self) -> str | None:

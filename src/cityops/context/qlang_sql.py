@@ -173,7 +173,7 @@ class _Compiler:
     def exists(self, leaf: _Leaf, flt: str | None = None) -> ColumnElement[bool]:
         """The leaf exists (PG: and, given a filter, one of its elements passes it)."""
         if not self.pg:
-            return sa.func.json_type(self.col, _sqlite_path(leaf.keys)).is_not(None)
+            return sa.func.json_type(self.col, sqlite_path(leaf.keys)).is_not(None)
         if flt is None and len(leaf.keys) == 1:
             return self.col.op("?", is_comparison=True)(leaf.keys[0])  # type: ignore[no-any-return]
         path = _jsonpath(leaf, f" ? ({flt})" if flt else None)
@@ -181,7 +181,7 @@ class _Compiler:
 
     def any_element(self, leaf: _Leaf, pred: Callable[[_Element], Any]) -> ColumnElement[bool]:
         """SQLite: EXISTS over json_each: array items (or the value itself) or map values."""
-        fn = sa.func.json_each(self.col, _sqlite_path(leaf.keys))
+        fn = sa.func.json_each(self.col, sqlite_path(leaf.keys))
         rows = fn.table_valued("key", "value", "type")
         cond = pred(_Element(rows.c.value, rows.c.type))
         if not leaf.members:  # array items or the value itself, not an object's members
@@ -189,7 +189,7 @@ class _Compiler:
         return sa.select(sa.literal_column("1")).select_from(rows).where(cond).exists()
 
 
-def _sqlite_path(keys: Sequence[str]) -> str:
+def sqlite_path(keys: Sequence[str]) -> str:
     if any('"' in k for k in keys):
         raise ValueError(f"attribute path with a double quote: {keys!r}")
     return "$" + "".join(f'."{k}"' for k in keys)

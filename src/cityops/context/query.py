@@ -131,9 +131,14 @@ def _statement(
         stmt = stmt.where(ContextEntity.entity_id.in_(query.ids))
     if query.id_pattern:
         stmt = stmt.where(ContextEntity.entity_id.regexp_match(query.id_pattern))
-    if query.attrs:
-        attrs_col = ContextEntity.attrs
-        stmt = stmt.where(or_(*[attrs_col[iri].isnot(None) for iri in query.attrs]))
+    if query.attrs:  # entities holding at least one of them (SQLite's JSON_QUOTE of a
+        # missing member is the text 'null', never SQL NULL: ask json_type there)
+        if _connection(session).dialect.name == "sqlite":
+            path = qlang_sql.sqlite_path
+            held = [func.json_type(ContextEntity.attrs, path([i])) for i in query.attrs]
+        else:
+            held = [ContextEntity.attrs[iri] for iri in query.attrs]
+        stmt = stmt.where(or_(*[h.isnot(None) for h in held]))
     if query.q is not None:
         dialect = _connection(session).dialect.name
         narrowed, residual = index_prefilter(

@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from cityops.context import history, value_index
 from cityops.context.entities import LOCATION_IRI, ParsedEntity, iso
-from cityops.context.errors import NgsiLdError, not_found
+from cityops.context.errors import NgsiLdError, bad_request, not_found
 from cityops.context.events import EntityChanged
 from cityops.context.models import ContextEntity
 from cityops.core import audit
@@ -80,8 +80,8 @@ class EntityStore:
 
     def placement(self, attrs: dict[str, Any]) -> tuple[int | None, tuple[float | None, ...]]:
         """Find the unit containing the entity's location and the location's bbox."""
-        geo = attrs.get(LOCATION_IRI, {}).get("value")
-        if not geo:
+        geo = (attrs.get(LOCATION_IRI) or {}).get("value")
+        if not isinstance(geo, dict):
             return None, (None, None, None, None)
         if geo.get("type") == "Point":
             lon, lat = geo["coordinates"][0], geo["coordinates"][1]
@@ -143,7 +143,13 @@ class EntityStore:
             row.attrs
         )
 
-    def _event(self, op: str, row: ContextEntity, attrs: list[str]) -> EntityChanged:
+    def _event(
+        self,
+        op: str,
+        row: ContextEntity,
+        attrs: list[str],
+        deleted: list[dict[str, Any]] | None = None,
+    ) -> EntityChanged:
         snapshot = None
         if op != "delete":
             snapshot = {
@@ -161,6 +167,7 @@ class EntityStore:
             unit_id=row.unit_id,
             at=self.now_iso,
             entity=snapshot,
+            deleted=deleted or [],
         )
 
     def _history(
@@ -216,7 +223,8 @@ class EntityStore:
         """Delete an entity and its history."""
         row = self.get(entity_id)
         self.check_write(row.unit_id, entity_id)
-        event = self._event("delete", row, sorted(row.attrs))
+        named = sorted(set(row.attrs) | set(row.datasets or {}))
+        event = self._event("delete", row, named, _instances_of(row))
         self._audit("entity.delete", row, {"type": row.type, "attrs": sorted(row.attrs)})
         self.session.delete(row)
         self.session.flush()
@@ -313,13 +321,25 @@ class EntityStore:
             keep(row, key, value)
 
     def patch_attr(self, row: ContextEntity, iri: str, partial: dict[str, Any]) -> EntityChanged:
-        """Partially update one attribute (its given members replace the stored ones)."""
+        """Partially update one attribute instance (the fragment's datasetId, else the
+        default one): its given members replace the stored ones."""
         self.check_write(row.unit_id, row.entity_id)
-        current = row.attrs.get(iri)
+        dataset = partial.get("datasetId")
+        if dataset is None:
+            current = row.attrs.get(iri)
+        else:
+            current = (row.datasets or {}).get(iri, {}).get(dataset)
         if current is None:
-            raise not_found(f"attribute {iri} not found in entity {row.entity_id}")
+            which = "" if dataset is None else f" (datasetId {dataset})"
+            raise not_found(f"attribute {iri}{which} not found in entity {row.entity_id}")
+        kind = partial.get("type")
+        if kind and kind != current.get("type"):
+            raise bad_request(f"attribute {iri} is a {current.get('type')}, not a {kind}")
         merged = {**current, **{k: v for k, v in partial.items() if k != "type" or v}}
-        result = self.write_attrs(row, {iri: merged}, {}, mode="update")
+        if dataset is None:
+            result = self.write_attrs(row, {iri: merged}, {}, mode="update")
+        else:
+            result = self.write_attrs(row, {}, {iri: {dataset: merged}}, mode="update")
         return result.events[0]
 
     def delete_attr(
@@ -328,6 +348,7 @@ class EntityStore:
         """Delete an attribute (one instance by datasetId, or all instances)."""
         self.check_write(row.unit_id, row.entity_id)
         attrs, datasets = dict(row.attrs), copy.deepcopy(row.datasets or {})
+        before = _instances_of(row, iri)
         found = False
         if dataset_id is None or delete_all:
             found = attrs.pop(iri, None) is not None or found
@@ -346,7 +367,26 @@ class EntityStore:
             value_index.reindex(self.session, [(row.pk, iri, None)])
         if iri == LOCATION_IRI:
             self._place(row)
-        return self._event("update", row, [iri])
+        after = {i.get("datasetId") for i in _instances_of(row, iri)}
+        gone = [i for i in before if i.get("datasetId") not in after]
+        return self._event("update", row, [iri], gone)
+
+
+def _instances_of(row: ContextEntity, only: str | None = None) -> list[dict[str, Any]]:
+    """The attribute instances of an entity (of one attribute IRI, if given), as
+    EntityChanged.deleted lists them."""
+    out = [
+        {"attr": iri, "type": attr.get("type", "Property")}
+        for iri, attr in row.attrs.items()
+        if only in (None, iri) and isinstance(attr, dict)
+    ]
+    for iri, by_ds in (row.datasets or {}).items():
+        if only in (None, iri):
+            out += [
+                {"attr": iri, "type": a.get("type", "Property"), "datasetId": ds}
+                for ds, a in by_ds.items()
+            ]
+    return out
 
 
 _COLUMN_KEYS = tuple(c.key for c in ContextEntity.__table__.c)

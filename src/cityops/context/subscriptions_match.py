@@ -14,7 +14,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from cityops.context import geoquery
-from cityops.context.entities import iso
+from cityops.context.entities import NGSI_LD_NULL, iso
 from cityops.context.events import EntityChanged
 from cityops.context.http import JSONLD_REL
 from cityops.context.jsonld import CORE_CONTEXT_URL, ActiveContext
@@ -34,13 +34,14 @@ def event_triggers(event: EntityChanged) -> set[str]:
     if event.op == "create":
         return {"entityCreated"}
     if event.op == "delete":
-        return {"entityDeleted"}
+        return {"entityDeleted", "attributeDeleted"} if event.deleted else {"entityDeleted"}
     fired = {"entityUpdated"}
     entity = event.entity or {}
     present = set(entity.get("attrs", {})) | set(entity.get("datasets", {}))
-    if any(a not in present for a in event.attrs):
+    if event.deleted or any(a not in present for a in event.attrs):
         fired.add("attributeDeleted")
-    if event.op == "replace" or any(a in present for a in event.attrs):
+    deleted = {d["attr"] for d in event.deleted}
+    if event.op == "replace" or any(a in present and a not in deleted for a in event.attrs):
         fired |= {"attributeCreated", "attributeUpdated"}  # not told apart by the store
     return fired
 
@@ -216,16 +217,56 @@ def render_change(sub: LiveSubscription, event: EntityChanged) -> dict[str, Any]
     """Render the entity of a change as the subscription asks (id, type, deletedAt if gone)."""
     snap = event.entity
     if snap is None:
-        return {"id": event.entity_id, "type": sub.out.compact(event.entity_type)} | {
+        out = {"id": event.entity_id, "type": sub.out.compact(event.entity_type)} | {
             "deletedAt": event.at
         }
-    row = ContextEntity(
-        entity_id=snap["id"],
-        type=snap["type"],
-        attrs=snap["attrs"],
-        datasets=snap.get("datasets") or None,
-    )
-    return render_entity(row, sub.out, sub.options)
+    else:
+        row = ContextEntity(
+            entity_id=snap["id"],
+            type=snap["type"],
+            attrs=snap["attrs"],
+            datasets=snap.get("datasets") or None,
+        )
+        out = render_entity(row, sub.out, sub.options)
+    if "attributeDeleted" not in sub.triggers:
+        return out
+    for gone in event.deleted:
+        attr = gone["attr"]
+        if sub.watched is not None and attr not in sub.watched:
+            continue
+        if sub.options.attrs is not None and attr not in sub.options.attrs:
+            continue
+        name = sub.out.compact(attr)
+        null = _null_instance(gone, simplified=sub.options.key_values)
+        held = out.get(name)
+        if held is None:
+            out[name] = null
+        elif not sub.options.key_values:
+            out[name] = [*(held if isinstance(held, list) else [held]), null]
+    return out
+
+
+_NULL_MEMBER = {
+    "Relationship": "object",
+    "LanguageProperty": "languageMap",
+    "JsonProperty": "json",
+    "VocabProperty": "vocab",
+    "ListProperty": "valueList",
+    "ListRelationship": "objectList",
+}
+
+
+def _null_instance(gone: dict[str, Any], *, simplified: bool) -> Any:
+    """A deleted attribute instance as notifications carry it: NGSI-LD Null in its kind's
+    member (GS CIM 009 4.5.0)."""
+    if simplified:
+        return NGSI_LD_NULL
+    member = _NULL_MEMBER.get(gone["type"], "value")
+    value: Any = {"@none": NGSI_LD_NULL} if member == "languageMap" else NGSI_LD_NULL
+    out = {"type": gone["type"], member: value}
+    if gone.get("datasetId"):
+        out["datasetId"] = gone["datasetId"]
+    return out
 
 
 def current_data(session: Session, sub: LiveSubscription, limit: int) -> list[dict[str, Any]]:
