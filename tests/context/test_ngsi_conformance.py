@@ -330,3 +330,23 @@ def test_unknown_query_parameters_and_options_are_invalid_requests(client, key):
         headers=headers,
     )
     assert fine.status_code == 200 and fine.headers["NGSILD-Results-Count"] == "1"
+
+
+def test_pick_and_omit_follow_the_projection_grammar(client, key):
+    station(client, key, no2={"type": "Property", "value": 4})
+    url, headers = f"{BASE}/entities/{PT1}", {**key, "Link": link()}
+    either = client.get(url, params={"pick": "id,pm25|no2"}, headers=headers)
+    assert either.status_code == 200 and set(either.json()) == {"id", "pm25", "no2"}
+    both = client.get(url, params={"pick": "id,pm25,no2", "omit": "no2"}, headers=headers)
+    assert both.status_code == 400
+    for params in (
+        {"pick": "pm25", "attrs": "pm25"},
+        {"omit": "pm25", "attrs": "no2"},
+        {"pick": "id;pm25"},
+        {"pick": "id,,pm25"},
+        {"pick": "id,refDevice{name}"},
+        {"pick": "id,refDevice{"},
+    ):
+        response = client.get(url, params=params, headers=headers)
+        assert response.status_code == 400, (params, response.text)
+        assert kind(response) == "BadRequestData"

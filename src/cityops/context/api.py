@@ -20,13 +20,14 @@ from cityops.context.entities import (
     parse_attributes,
     parse_entity,
 )
-from cityops.context.errors import NgsiLdError, bad_request, invalid_request, not_found
+from cityops.context.errors import NgsiLdError, bad_request, not_found
 from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
 from cityops.context.merge import merge_into
+from cityops.context.params import QUERY_PARAMS, RETRIEVE_PARAMS, check_params, render_options
 from cityops.context.query import RENDER_COLUMNS, SYS_COLUMNS, parse_query, run_query, split
-from cityops.context.render import RenderOptions, render_entity, render_feature
+from cityops.context.render import render_entity, render_feature
 from cityops.context.store import EntityStore, WriteResult
 from cityops.core.policy import Perm, Principal, authorize
 
@@ -69,65 +70,6 @@ def _events_of(result: Any) -> list[EntityChanged]:
     if isinstance(result, tuple | list):
         return [e for item in result for e in _events_of(item)]
     return []
-
-
-# Query parameters of GET /entities and GET /entities/{id} (GS CIM 009 6.4.3.2, 6.5.3.1).
-# Some are accepted and not acted on (context sources, linked entities, ordering): the
-# answer is then what a broker without those features gives. Any other name is refused.
-_SHARED_PARAMS = frozenset(
-    {"attrs", "pick", "omit", "options", "format", "lang", "geometryProperty", "local"}
-    | {"csf", "datasetId", "join", "joinLevel", "containedBy", "entityMap", "expandValues"}
-)
-QUERY_PARAMS = _SHARED_PARAMS | {
-    "type",
-    "id",
-    "idPattern",
-    "q",
-    "georel",
-    "geometry",
-    "coordinates",
-    "geoproperty",
-    "limit",
-    "offset",
-    "count",
-    "scopeQ",
-    "orderBy",
-    "collation",
-}
-RETRIEVE_PARAMS = _SHARED_PARAMS | {"type"}
-OPTIONS = frozenset({"keyValues", "simplified", "concise", "normalized", "sysAttrs"})
-FORMATS = frozenset({"", "keyValues", "simplified", "concise", "normalized"})
-
-
-def check_params(request: Request, allowed: frozenset[str]) -> None:
-    """Refuse a query parameter the operation does not define (InvalidRequest)."""
-    unknown = sorted(set(request.query_params) - allowed)
-    if unknown:
-        raise invalid_request(f"unknown query parameters: {', '.join(unknown)}")
-
-
-def render_options(request: Request, ctx: ActiveContext) -> RenderOptions:
-    """Read options/format/attrs/pick/omit/lang from the query string."""
-    params = request.query_params
-    options = set(split(params.get("options")) or [])
-    fmt = params.get("format", "")
-    if options - OPTIONS or fmt not in FORMATS:
-        bad = sorted(options - OPTIONS) + ([fmt] if fmt not in FORMATS else [])
-        raise invalid_request(f"unknown options or format: {', '.join(bad)}")
-    attrs = split(params.get("attrs"))
-    pick, omit = split(params.get("pick")), split(params.get("omit"))
-    if pick and omit:
-        raise bad_request("pick and omit cannot be used together")
-    return RenderOptions(
-        key_values=bool({"keyValues", "simplified"} & options)
-        or fmt in ("keyValues", "simplified"),
-        concise="concise" in options or fmt == "concise",
-        sys_attrs="sysAttrs" in options,
-        attrs=frozenset(ctx.expand(a) for a in attrs) if attrs else None,
-        pick=frozenset(pick) if pick else None,
-        omit=frozenset(omit or ()),
-        lang=params.get("lang"),
-    )
 
 
 def _read(principal: Principal) -> None:

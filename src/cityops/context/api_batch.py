@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from cityops.context import http
-from cityops.context.api import render_options, run_store
+from cityops.context.api import run_store
 from cityops.context.bulk import BulkResult, bulk_write, can_bulk
 from cityops.context.entities import ParsedEntity, check_uri, parse_attributes, parse_entity
 from cityops.context.errors import NgsiLdError, bad_request
@@ -19,6 +19,7 @@ from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
 from cityops.context.merge import check_fragment, merge_into
+from cityops.context.params import render_options
 from cityops.context.query import EntityQuery, parse_query, run_query
 from cityops.context.render import render_entity
 from cityops.context.store import EntityStore, WriteResult

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from shapely.geometry import shape
-from sqlalchemy import Select, Update, bindparam, select, update
-from sqlalchemy.orm import Session, instrumentation, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cityops.context import history, value_index
@@ -17,6 +15,17 @@ from cityops.context.entities import LOCATION_IRI, ParsedEntity, iso
 from cityops.context.errors import NgsiLdError, bad_request, not_found
 from cityops.context.events import EntityChanged
 from cityops.context.models import ContextEntity
+from cityops.context.store_rows import (
+    COLUMN_KEYS,
+    MANAGER,
+    PK,
+    PLACE_COLUMNS,
+    EntityRow,
+    find_stmt,
+    instances_of,
+    triples,
+    update_stmt,
+)
 from cityops.core import audit
 from cityops.core.db import utcnow
 from cityops.core.driver import executemany, fetch_first
@@ -107,17 +116,17 @@ class EntityStore:
         the session has the row already: making it an ORM object cost ~6% of a PATCH."""
         params = {"f_tenant": self.tenant, "f_id": entity_id}
         conn = self.session.connection()
-        stmt = _find_stmt(self.lock and conn.dialect.name != "sqlite")
+        stmt = find_stmt(self.lock and conn.dialect.name != "sqlite")
         found = fetch_first(conn, stmt, params)
         if found is None:
             return None
-        present = self.session.identity_map.get((ContextEntity, (found[_PK],), None))
+        present = self.session.identity_map.get((ContextEntity, (found[PK],), None))
         if present is not None:
             return present  # type: ignore[no-any-return]  # with its unflushed changes
         if not orm:
             return EntityRow(*found)  # type: ignore[return-value]
-        row: ContextEntity = _MANAGER.new_instance()
-        row.__dict__.update(zip(_COLUMN_KEYS, found, strict=True))  # loaded values, as the
+        row: ContextEntity = MANAGER.new_instance()
+        row.__dict__.update(zip(COLUMN_KEYS, found, strict=True))  # loaded values, as the
         make_transient_to_detached(row)  # ORM's own loading stores them
         self.session.add(row)
         return row
@@ -214,7 +223,7 @@ class EntityStore:
         self.check_write(row.unit_id, parsed.entity_id)
         self.session.add(row)
         self.session.flush()
-        value_index.reindex(self.session, _triples(row.pk, parsed.attrs), created=True)
+        value_index.reindex(self.session, triples(row.pk, parsed.attrs), created=True)
         self._history(row, parsed.attrs, parsed.datasets)
         self._audit("entity.create", row, None)
         return self._event("create", row, sorted(set(parsed.attrs) | set(parsed.datasets)))
@@ -224,7 +233,7 @@ class EntityStore:
         row = self.get(entity_id)
         self.check_write(row.unit_id, entity_id)
         named = sorted(set(row.attrs) | set(row.datasets or {}))
-        event = self._event("delete", row, named, _instances_of(row))
+        event = self._event("delete", row, named, instances_of(row))
         self._audit("entity.delete", row, {"type": row.type, "attrs": sorted(row.attrs)})
         self.session.delete(row)
         self.session.flush()
@@ -244,7 +253,7 @@ class EntityStore:
         row.modified_at = self.now
         self._place(row)
         self.check_write(row.unit_id, parsed.entity_id)
-        value_index.reindex(self.session, _triples(row.pk, parsed.attrs), whole=[row.pk])
+        value_index.reindex(self.session, triples(row.pk, parsed.attrs), whole=[row.pk])
         self._history(row, parsed.attrs, parsed.datasets)
         self._audit("entity.replace", row, before)
         return self._event("replace", row, sorted(set(parsed.attrs) | set(parsed.datasets)))
@@ -302,7 +311,7 @@ class EntityStore:
         if LOCATION_IRI in applied:
             unit_id, bbox = self.placement(new_attrs)
             self.check_write(unit_id, row.entity_id)
-            values |= dict(zip(_PLACE_COLUMNS, (unit_id, *bbox), strict=True))
+            values |= dict(zip(PLACE_COLUMNS, (unit_id, *bbox), strict=True))
         before = row.attrs or {}
         self._update_row(row, values)
         changes = [(row.pk, iri, attr, before.get(iri)) for iri, attr in applied.items()]
@@ -313,7 +322,7 @@ class EntityStore:
     def _update_row(self, row: ContextEntity, values: dict[str, Any]) -> None:
         """UPDATE the row's columns with one cached Core statement (not the ORM flush, which
         cost more than the rest of a single-attribute update) and keep the object in step."""
-        stmt = _update_stmt(tuple(values))
+        stmt = update_stmt(tuple(values))
         params = {f"u_{key}": value for key, value in values.items()} | {"u_pk": row.pk}
         executemany(self.session.connection(), stmt, [params])
         keep = set_committed_value if isinstance(row, ContextEntity) else setattr
@@ -348,7 +357,7 @@ class EntityStore:
         """Delete an attribute (one instance by datasetId, or all instances)."""
         self.check_write(row.unit_id, row.entity_id)
         attrs, datasets = dict(row.attrs), copy.deepcopy(row.datasets or {})
-        before = _instances_of(row, iri)
+        before = instances_of(row, iri)
         found = False
         if dataset_id is None or delete_all:
             found = attrs.pop(iri, None) is not None or found
@@ -367,69 +376,6 @@ class EntityStore:
             value_index.reindex(self.session, [(row.pk, iri, None)])
         if iri == LOCATION_IRI:
             self._place(row)
-        after = {i.get("datasetId") for i in _instances_of(row, iri)}
+        after = {i.get("datasetId") for i in instances_of(row, iri)}
         gone = [i for i in before if i.get("datasetId") not in after]
         return self._event("update", row, [iri], gone)
-
-
-def _instances_of(row: ContextEntity, only: str | None = None) -> list[dict[str, Any]]:
-    """The attribute instances of an entity (of one attribute IRI, if given), as
-    EntityChanged.deleted lists them."""
-    out = [
-        {"attr": iri, "type": attr.get("type", "Property")}
-        for iri, attr in row.attrs.items()
-        if only in (None, iri) and isinstance(attr, dict)
-    ]
-    for iri, by_ds in (row.datasets or {}).items():
-        if only in (None, iri):
-            out += [
-                {"attr": iri, "type": a.get("type", "Property"), "datasetId": ds}
-                for ds, a in by_ds.items()
-            ]
-    return out
-
-
-_COLUMN_KEYS = tuple(c.key for c in ContextEntity.__table__.c)
-_PK = _COLUMN_KEYS.index("pk")
-
-
-class EntityRow:
-    """A stored entity read for a write through write_attrs only: ContextEntity's column
-    attributes, outside the ORM session (see EntityStore.find)."""
-
-    __slots__ = _COLUMN_KEYS
-
-    def __init__(self, *values: Any) -> None:
-        for key, value in zip(_COLUMN_KEYS, values, strict=True):
-            setattr(self, key, value)
-
-
-_MANAGER = instrumentation.manager_of_class(ContextEntity)
-
-
-@lru_cache(maxsize=2)
-def _find_stmt(lock: bool) -> Select[Any]:
-    """The entity lookup (locking the row with `lock`), built once: building it per call
-    cost as much as running it."""
-    table = ContextEntity.__table__
-    stmt = select(*table.c).where(
-        table.c.tenant == bindparam("f_tenant"), table.c.entity_id == bindparam("f_id")
-    )
-    return stmt.with_for_update() if lock else stmt
-
-
-_PLACE_COLUMNS = ("unit_id", "min_lon", "min_lat", "max_lon", "max_lat")
-
-
-@lru_cache(maxsize=8)
-def _update_stmt(columns: tuple[str, ...]) -> Update:
-    table = ContextEntity.__table__
-    return (
-        update(table)
-        .where(table.c.pk == bindparam("u_pk"))
-        .values({name: bindparam(f"u_{name}") for name in columns})
-    )
-
-
-def _triples(pk: int, attrs: dict[str, Any]) -> list[tuple[int, str, Any]]:
-    return [(pk, iri, attr) for iri, attr in attrs.items()]

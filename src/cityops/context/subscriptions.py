@@ -40,7 +40,7 @@ TRIGGERS = (
     "attributeUpdated",
     "attributeDeleted",
 )
-DEFAULT_TRIGGERS = ["entityCreated", "attributeCreated", "attributeUpdated"]
+DEFAULT_TRIGGERS = ["attributeCreated", "attributeUpdated"]  # GS CIM 009 5.2.12
 MIN_TIME_INTERVAL_S = 1.0
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
 _TYPE_SPLIT = re.compile(r"[,|]")

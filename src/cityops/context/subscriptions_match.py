@@ -31,8 +31,8 @@ from cityops.core.policy import Principal, in_scope
 
 def event_triggers(event: EntityChanged) -> set[str]:
     """Name the notificationTrigger values an entity change fires."""
-    if event.op == "create":
-        return {"entityCreated"}
+    if event.op == "create":  # a new entity's attributes are created with it
+        return {"entityCreated", "attributeCreated"}
     if event.op == "delete":
         return {"entityDeleted", "attributeDeleted"} if event.deleted else {"entityDeleted"}
     fired = {"entityUpdated"}
