@@ -295,3 +295,31 @@ def test_history_by_modification_time_and_with_system_attributes(client, key):
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     after = history(client, key, timeproperty="modifiedAt", timerel="after", timeAt=future)
     assert "waterLevel" not in after.json()
+
+
+def test_format_wins_over_options_and_unknown_ones_are_invalid_requests(client, key):
+    post(client, key, sensor([1.0, 2.0, 3.0]) | {"rainfall": {"type": "Property", "value": 2}})
+    both = history(
+        client, key, format="temporalValues", options="aggregatedValues", aggrMethods="sum"
+    ).json()
+    assert [v for v, _ in both["waterLevel"]["values"]] == [1.0, 2.0, 3.0]
+    for params in ({"format": "invalid"}, {"options": "invalid"}):
+        response = client.get(f"{BASE}/{SENSOR}", params=params, headers={**key, "Link": link()})
+        assert response.status_code == 400, response.text
+        assert response.json()["type"].endswith("/InvalidRequest")
+
+
+def test_temporal_pick_and_omit_and_attributes_that_are_not_there(client, key):
+    post(client, key, sensor([1.0, 2.0]) | {"rainfall": {"type": "Property", "value": 2}})
+    picked = history(client, key, pick="id,waterLevel").json()
+    assert set(picked) == {"id", "waterLevel"}
+    omitted = history(client, key, omit="waterLevel").json()
+    assert "waterLevel" not in omitted and "rainfall" in omitted
+    headers = {**key, "Link": link()}
+    for params in ({"attrs": "nothing"}, {"pick": "nothing"}):
+        response = client.get(f"{BASE}/{SENSOR}", params=params, headers=headers)
+        assert response.status_code == 404, (params, response.text)
+    clash = client.get(
+        f"{BASE}/{SENSOR}", params={"pick": "waterLevel", "attrs": "x"}, headers=headers
+    )
+    assert clash.status_code == 400

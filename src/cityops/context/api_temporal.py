@@ -12,9 +12,10 @@ from cityops.context import http, temporal_write
 from cityops.context.api import path_id, run_store
 from cityops.context.api_batch import query_from_body
 from cityops.context.entities import check_uri, parse_attribute
-from cityops.context.errors import bad_request
+from cityops.context.errors import bad_request, not_found
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
+from cityops.context.params import projection
 from cityops.context.query import parse_query, run_query
 from cityops.context.store import EntityStore
 from cityops.context.temporal import Page, temporal_entities
@@ -33,9 +34,39 @@ def _media(request: Request) -> str:
     return "application/json" if media == "application/geo+json" else media
 
 
+def _projected(request: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Apply pick/omit (GS CIM 009 4.21) to rendered temporal entities; None for one that
+    kept nothing but its id and type."""
+    params = request.query_params
+    pick, omit = projection(params.get("pick"), "pick"), projection(params.get("omit"), "omit")
+    if pick is None and omit is None:
+        return items
+    if params.get("attrs"):
+        raise bad_request("pick and omit cannot be used with attrs")
+    if pick and omit and set(pick) & set(omit):
+        raise bad_request("pick and omit name the same member")
+    out = []
+    for item in items:
+        kept = {
+            k: v
+            for k, v in item.items()
+            if k == "@context" or ((pick is None or k in pick) and k not in (omit or ()))
+        }
+        if set(kept) - {"id", "type", "@context"}:
+            out.append(kept)
+    return out
+
+
 def _answer(
     request: Request, page: Page, body: Any, ctx: ActiveContext, tq: TemporalQuery, **headers: str
 ) -> Response:
+    if isinstance(body, list):
+        body = _projected(request, body)
+    else:
+        kept = _projected(request, [body])
+        if not kept:
+            raise not_found("the entity has none of the attributes asked for")
+        body = kept[0]
     status = 200
     content_range = page.content_range(tq.last_n)
     if content_range:
@@ -57,6 +88,7 @@ async def query_temporal(request: Request, principal: NgsiPrincipal) -> Response
         max_limit=settings.ngsi_ld.max_limit,
     )
     tq = parse_temporal(params, ctx)
+    _projected(request, [])
     tenant = http.tenant(request)
 
     def job() -> tuple[Page, int | None]:
@@ -94,6 +126,7 @@ async def get_temporal(request: Request, entity_id: str, principal: NgsiPrincipa
     _read(principal)
     ctx = http.query_context(request)
     tq = parse_temporal(dict(request.query_params), ctx)
+    _projected(request, [])  # a bad pick/omit is refused before anything is read
     tenant = http.tenant(request)
     max_instances = request.app.state.settings.temporal.max_instances
 
@@ -103,7 +136,10 @@ async def get_temporal(request: Request, entity_id: str, principal: NgsiPrincipa
             return temporal_entities(session, [row], ctx, tq, max_instances)
 
     page = await request.app.state.db.run(job)
-    return _answer(request, page, page.items[0], ctx, tq)
+    item = page.items[0]
+    if tq.attrs is not None and not set(item) - {"id", "type", "@context"}:
+        raise not_found(f"entity {entity_id} has no history of the attributes asked for")
+    return _answer(request, page, item, ctx, tq)
 
 
 @router.patch("/entities/{entity_id:path}/attrs/{attr}/{instance_id}", status_code=204)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from cityops.context.entities import parse_datetime
-from cityops.context.errors import bad_request
+from cityops.context.errors import bad_request, invalid_request
 from cityops.context.jsonld import ActiveContext
 from cityops.context.query import split
 
@@ -95,15 +95,21 @@ def _time_window(params: dict[str, Any]) -> tuple[str | None, datetime | None, d
 
 
 def _mode(params: dict[str, Any]) -> tuple[str, bool]:
+    """The representation asked for: `format` when given (it takes precedence over the
+    representation named in `options`, GS CIM 009 6.3.12), else `options`."""
     options = set(split(params.get("options")) or [])
     fmt = params.get("format") or ""
     known = {"temporalValues", "aggregatedValues", "sysAttrs", "normalized"}
     unknown = options - known
     if unknown:
-        raise bad_request(f"unknown options for a temporal query: {', '.join(sorted(unknown))}")
-    if fmt and fmt not in ("temporalValues", "aggregatedValues", "normalized"):
-        raise bad_request(f"format must be temporalValues, aggregatedValues or normalized: {fmt!r}")
-    wanted = {m for m in ("temporalValues", "aggregatedValues") if m in options or fmt == m}
+        raise invalid_request(f"unknown options for a temporal query: {', '.join(sorted(unknown))}")
+    if fmt:
+        if fmt not in ("temporalValues", "aggregatedValues", "normalized"):
+            raise invalid_request(
+                f"format must be temporalValues, aggregatedValues or normalized: {fmt!r}"
+            )
+        return fmt, "sysAttrs" in options
+    wanted = {m for m in ("temporalValues", "aggregatedValues") if m in options}
     if len(wanted) > 1:
         raise bad_request("ask for temporalValues or aggregatedValues, not both")
     return (wanted.pop() if wanted else "normalized"), "sysAttrs" in options
@@ -135,7 +141,9 @@ def parse_temporal(params: dict[str, Any], ctx: ActiveContext) -> TemporalQuery:
             raise bad_request(f"unknown aggrMethods {bad}; known: {', '.join(AGGR_METHODS)}")
         methods = tuple(dict.fromkeys(asked))
         period = parse_duration(params.get("aggrPeriodDuration") or "PT0S")
-    elif params.get("aggrMethods") or params.get("aggrPeriodDuration"):
+    elif not params.get("format") and (
+        params.get("aggrMethods") or params.get("aggrPeriodDuration")
+    ):  # (with another format asked for, they are ignored with the option that named them)
         raise bad_request("aggrMethods and aggrPeriodDuration need options=aggregatedValues")
     attrs = split(params.get("attrs"))
     return TemporalQuery(
