@@ -350,3 +350,20 @@ def test_pick_and_omit_follow_the_projection_grammar(client, key):
         response = client.get(url, params=params, headers=headers)
         assert response.status_code == 400, (params, response.text)
         assert kind(response) == "BadRequestData"
+
+
+def test_upsert_replace_replaces_scope_and_drops_old_dataset_instances(client, key):
+    first = air_quality(1, 10) | {
+        "scope": "/PhanThiet/Old",
+        "no2": [
+            {"type": "Property", "value": 4, "datasetId": "urn:ngsi-ld:Dataset:a"},
+            {"type": "Property", "value": 5, "datasetId": "urn:ngsi-ld:Dataset:b"},
+        ],
+    }
+    assert client.post(f"{BASE}/entities", json=first, headers=json_headers(key)).status_code == 201
+    again = [air_quality(1, 11) | {"scope": "/PhanThiet/New"}, air_quality(2, 12)]
+    response = client.post(f"{BASE}/entityOperations/upsert", json=again, headers=json_headers(key))
+    assert response.status_code == 201, response.text  # PT-002 was created
+    got = entity(client, key)
+    assert got["scope"] == "/PhanThiet/New" and "no2" not in got
+    assert got["pm25"]["value"] == 11

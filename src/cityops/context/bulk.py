@@ -177,6 +177,10 @@ def _update_row(
         "b_type": item.type if mode == "replace" else old["type"],
         "b_modified_at": store.now,
     }
+    if mode == "replace":  # the new entity has no dataset instances (see can_bulk)
+        row["b_datasets"] = old["datasets"] = None
+    if mode == "replace" or item.scopes is not None:
+        row["b_scopes"] = old["scopes"] = item.scopes
     old_geo = (old.get("old_location") or {}).get("value")
     new_geo = attrs.get(LOCATION_IRI, {}).get("value")
     if new_geo != old_geo:
@@ -196,32 +200,21 @@ def _update_row(
 def _flush_updates(
     store: EntityStore, updates: list[dict[str, Any]], existing: dict[str, dict[str, Any]]
 ) -> None:
-    """Update the rows; those whose location did not move leave the placement columns (and
-    their indexes) alone, which most readings are."""
+    """Update the rows, one statement per set of columns: those whose location did not
+    move leave the placement columns (and their indexes) alone, which most readings are."""
     conn = store.session.connection()
-    moved = [row for row in updates if "b_unit_id" in row]
-    if moved:
-        executemany(conn, _update_stmt(True), moved)
-    if len(moved) < len(updates):
-        executemany(conn, _update_stmt(False), [r for r in updates if "b_unit_id" not in r])
+    kinds: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in updates:
+        kinds.setdefault(tuple(row), []).append(row)
+    for columns, rows in kinds.items():
+        executemany(conn, _update_stmt(columns), rows)
     updates.clear()
 
 
-@lru_cache(maxsize=2)
-def _update_stmt(placement: bool) -> Any:
-    values = {
-        "attrs": bindparam("b_attrs"),
-        "type": bindparam("b_type"),
-        "modified_at": bindparam("b_modified_at"),
-    }
-    if placement:
-        values |= {
-            "unit_id": bindparam("b_unit_id"),
-            "min_lon": bindparam("b_min_lon"),
-            "min_lat": bindparam("b_min_lat"),
-            "max_lon": bindparam("b_max_lon"),
-            "max_lat": bindparam("b_max_lat"),
-        }
+@lru_cache(maxsize=16)
+def _update_stmt(columns: tuple[str, ...]) -> Any:
+    """UPDATE of these b_-named parameters' columns, by b_pk."""
+    values = {name[2:]: bindparam(name) for name in columns if name != "b_pk"}
     return update(T).where(T.c.pk == bindparam("b_pk")).values(**values)
 
 
