@@ -367,3 +367,31 @@ def test_upsert_replace_replaces_scope_and_drops_old_dataset_instances(client, k
     got = entity(client, key)
     assert got["scope"] == "/PhanThiet/New" and "no2" not in got
     assert got["pm25"]["value"] == 11
+
+
+def test_scope_is_appended_updated_and_deleted_with_the_attributes(client, key):
+    station(client, key)
+    attrs_url = f"{BASE}/entities/{PT1}/attrs"
+    untouched = client.patch(attrs_url, json={"scope": "/PhanThiet/A"}, headers=json_headers(key))
+    assert untouched.status_code == 207  # update: the entity has no scope to update
+    assert [n["attributeName"] for n in untouched.json()["notUpdated"]] == ["scope"]
+    assert "scope" not in entity(client, key)
+
+    set_ = client.post(attrs_url, json={"scope": "/PhanThiet/A"}, headers=json_headers(key))
+    assert set_.status_code == 204 and entity(client, key)["scope"] == "/PhanThiet/A"
+    kept = client.post(
+        attrs_url,
+        params={"options": "noOverwrite"},
+        json={"scope": "/PhanThiet/B"},
+        headers=json_headers(key),
+    )
+    assert kept.status_code == 204
+    assert entity(client, key)["scope"] == ["/PhanThiet/A", "/PhanThiet/B"]
+    replaced = client.patch(attrs_url, json={"scope": "/MuiNe"}, headers=json_headers(key))
+    assert replaced.status_code == 204 and entity(client, key)["scope"] == "/MuiNe"
+
+    bad = client.post(attrs_url, json={"scope": "/a//b"}, headers=json_headers(key))
+    assert bad.status_code == 400
+    assert client.delete(f"{attrs_url}/scope", headers=key).status_code == 204
+    assert "scope" not in entity(client, key)
+    assert client.delete(f"{attrs_url}/scope", headers=key).status_code == 404

@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 from cityops.context import http
 from cityops.context.entities import (
     ENTITY_MEMBERS,
+    SCOPE_IRI,
     check_uri,
     null_instance,
     parse_attribute,
     parse_attributes,
     parse_entity,
+    parse_scope,
 )
 from cityops.context.errors import NgsiLdError, bad_request, not_found
 from cityops.context.events import EntityChanged
@@ -151,6 +153,14 @@ async def delete_attribute(
     iri = ctx.expand(attr)
     dataset_id = request.query_params.get("datasetId")
     delete_all = request.query_params.get("deleteAll", "").lower() == "true"
+    if iri == SCOPE_IRI:
+        await run_store(
+            request,
+            principal,
+            lambda s: s.write_scopes(s.get(entity_id, orm=False), None, "delete"),
+            entity=entity_id,
+        )
+        return Response(status_code=204)
     await run_store(
         request,
         principal,
@@ -203,6 +213,8 @@ async def patch_attribute(
     body, ctx = await http.read_body(request, merge=True)
     fragment = _strip_context(body)
     iri = ctx.expand(attr)
+    if iri == SCOPE_IRI:
+        raise bad_request("scope is not an attribute: change it with PATCH or POST .../attrs")
     dataset = null_instance(fragment)
     if dataset is not None:
         await run_store(
@@ -278,14 +290,18 @@ async def append_attributes(request: Request, entity_id: str, principal: NgsiPri
     if not isinstance(body, dict):
         raise bad_request("the body must be an object of attributes")
     attrs, datasets = parse_attributes(body, ctx)
+    scopes = parse_scope(body.get("scope"), f"entity {entity_id}")
     keep = "noOverwrite" in (split(request.query_params.get("options")) or [])
     mode = "append-keep" if keep else "append"
-    result = await run_store(
-        request,
-        principal,
-        lambda s: s.write_attrs(s.get(entity_id, orm=False), attrs, datasets, mode=mode),
-        entity=entity_id,
-    )
+
+    def work(s: EntityStore) -> WriteResult:
+        row = s.get(entity_id, orm=False)
+        result = s.write_attrs(row, attrs, datasets, mode=mode)
+        if scopes is not None:
+            s.write_scopes(row, scopes, mode)
+        return result
+
+    result = await run_store(request, principal, work, entity=entity_id)
     return _multi_status(result, ctx, list(attrs) + list(datasets))
 
 
@@ -299,12 +315,13 @@ async def update_attributes(request: Request, entity_id: str, principal: NgsiPri
         raise bad_request("the body must be an object of attributes")
     body, deletes = split_nulls(body, ctx)
     attrs, datasets = parse_attributes(body, ctx)
+    scopes = parse_scope(body.get("scope"), f"entity {entity_id}")
 
     def work(s: EntityStore) -> WriteResult:
-        if not deletes:
-            return s.write_attrs(s.get(entity_id, orm=False), attrs, datasets, mode="update")
-        row = s.get(entity_id)
+        row = s.get(entity_id, orm=bool(deletes))
         result = s.write_attrs(row, attrs, datasets, mode="update")
+        if scopes is not None and not s.write_scopes(row, scopes, "update"):
+            result.not_updated.append((SCOPE_IRI, "the entity has no scope to update"))
         for iri, dataset in deletes:
             try:
                 result.events.append(s.delete_attr(row, iri, dataset, False))

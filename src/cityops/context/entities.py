@@ -57,6 +57,7 @@ GEO_TYPES = frozenset(
     {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 )
 LOCATION_IRI = "https://uri.etsi.org/ngsi-ld/location"
+SCOPE_IRI = "https://uri.etsi.org/ngsi-ld/scope"
 # the core context's geospatial attributes: always GeoProperties (GS CIM 009 4.7)
 GEO_IRIS = frozenset(
     {
@@ -300,12 +301,21 @@ def parse_entity(payload: Any, ctx: ActiveContext) -> ParsedEntity:
     if not isinstance(kind, str) or not kind or _FORBIDDEN_NAME.search(kind):
         raise bad_request(f"entity {entity_id} needs a 'type' (one type name)")
     attrs, datasets = parse_attributes(payload, ctx)
-    scopes = payload.get("scope")
-    if scopes is not None:
-        scopes = scopes if isinstance(scopes, list) else [scopes]
-        if not all(isinstance(s, str) and s.startswith("/") for s in scopes):
-            raise bad_request(f"entity {entity_id}: scope values must look like /a/b")
+    scopes = parse_scope(payload.get("scope"), f"entity {entity_id}")
     return ParsedEntity(entity_id, ctx.expand(kind), attrs, datasets, scopes)
+
+
+_SCOPE = re.compile(r"/[^/#+\s]+(/[^/#+\s]+)*")
+
+
+def parse_scope(value: Any, what: str) -> list[str] | None:
+    """A scope member (GS CIM 009 4.18): one scope or a list of them, each /a/b/c."""
+    if value is None:
+        return None
+    scopes = value if isinstance(value, list) else [value]
+    if not scopes or not all(isinstance(s, str) and _SCOPE.fullmatch(s) for s in scopes):
+        raise bad_request(f"{what}: scope values must look like /a/b, got {value!r}")
+    return list(dict.fromkeys(scopes))
 
 
 def instance_time(attr: dict[str, Any], fallback: str) -> str:

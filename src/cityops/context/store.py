@@ -294,6 +294,25 @@ class EntityStore:
             self._commit_attrs(row, new_attrs, new_ds, applied, applied_ds, result)
         return result
 
+    def write_scopes(self, row: ContextEntity, scopes: list[str] | None, mode: str) -> bool:
+        """Change an entity's scope: mode 'append' (replace it), 'append-keep' (add to it),
+        'update' (replace it only if the entity has one) or 'delete'. Return whether it
+        changed (False: an update of an entity without scope)."""
+        self.check_write(row.unit_id, row.entity_id)
+        held = list(row.scopes or [])
+        if mode == "update" and not held:
+            return False
+        if mode == "delete":
+            if not held:
+                raise not_found(f"entity {row.entity_id} has no scope")
+            new = None
+        elif mode == "append-keep":
+            new = list(dict.fromkeys(held + (scopes or [])))
+        else:
+            new = scopes
+        self._update_row(row, {"scopes": new, "modified_at": self.now})
+        return True
+
     def _commit_attrs(
         self,
         row: ContextEntity,
