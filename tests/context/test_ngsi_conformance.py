@@ -395,3 +395,22 @@ def test_scope_is_appended_updated_and_deleted_with_the_attributes(client, key):
     assert client.delete(f"{attrs_url}/scope", headers=key).status_code == 204
     assert "scope" not in entity(client, key)
     assert client.delete(f"{attrs_url}/scope", headers=key).status_code == 404
+
+
+def test_writes_and_other_reads_refuse_unknown_query_parameters_before_the_body(client, key):
+    for method, path in [
+        ("POST", f"{BASE}/entities"),
+        ("POST", f"{BASE}/subscriptions"),
+        ("POST", f"{BASE}/temporal/entities"),
+        ("GET", f"{BASE}/subscriptions"),
+        ("GET", f"{BASE}/temporal/entities"),
+    ]:
+        response = client.request(
+            method,
+            path,
+            params={"invalidParams": "invalidValue"},
+            content=b"{}",
+            headers={**key, "Content-Type": "application/ld+json"},
+        )
+        assert response.status_code == 400, (method, path, response.text)
+        assert kind(response) == "InvalidRequest", (method, path)

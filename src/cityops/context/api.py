@@ -27,7 +27,13 @@ from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
 from cityops.context.merge import merge_into
-from cityops.context.params import QUERY_PARAMS, RETRIEVE_PARAMS, check_params, render_options
+from cityops.context.params import (
+    NO_PARAMS,
+    QUERY_PARAMS,
+    RETRIEVE_PARAMS,
+    check_params,
+    render_options,
+)
 from cityops.context.query import RENDER_COLUMNS, SYS_COLUMNS, parse_query, run_query, split
 from cityops.context.render import render_entity, render_feature
 from cityops.context.store import EntityStore, WriteResult
@@ -81,6 +87,7 @@ def _read(principal: Principal) -> None:
 @router.post("/entities", status_code=201)
 async def create_entity(request: Request, principal: NgsiPrincipal) -> Response:
     """Create an entity."""
+    check_params(request, NO_PARAMS)
     body, ctx = await http.read_body(request)
     parsed = parse_entity(body, ctx)
     await run_store(request, principal, lambda store: store.create(parsed), entity=parsed.entity_id)

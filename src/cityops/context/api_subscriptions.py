@@ -19,6 +19,7 @@ from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext, ContextError
 from cityops.context.notifier import Notifier
+from cityops.context.params import NO_PARAMS, check_params
 from cityops.context.query import parse_query
 from cityops.context.subscriptions import DEFAULT_TRIGGERS
 from cityops.context.subscriptions_match import LiveSubscription
@@ -129,6 +130,7 @@ def _media(request: Request) -> str:
 @router.post("/subscriptions", status_code=201)
 async def create_subscription(request: Request, principal: NgsiPrincipal) -> Response:
     """Create a subscription: notifications go to its endpoint."""
+    check_params(request, NO_PARAMS)
     _read(principal)
     body, ctx = await http.read_body(request)
     await _guard_endpoint(request, body)
@@ -145,6 +147,7 @@ async def create_subscription(request: Request, principal: NgsiPrincipal) -> Res
 @router.get("/subscriptions")
 async def list_subscriptions(request: Request, principal: NgsiPrincipal) -> Response:
     """List the subscriptions the caller may see (limit, offset, count)."""
+    check_params(request, frozenset({"limit", "offset", "count"}))
     _read(principal)
     ctx, media, tenant = http.query_context(request), _media(request), http.tenant(request)
     cfg = request.app.state.settings.ngsi_ld

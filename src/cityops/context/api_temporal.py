@@ -15,7 +15,7 @@ from cityops.context.entities import check_uri, parse_attribute
 from cityops.context.errors import bad_request, not_found
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
-from cityops.context.params import projection
+from cityops.context.params import NO_PARAMS, TEMPORAL_PARAMS, check_params, projection
 from cityops.context.query import parse_query, run_query
 from cityops.context.store import EntityStore
 from cityops.context.temporal import Page, temporal_entities
@@ -77,6 +77,7 @@ def _answer(
 @router.get("/entities")
 async def query_temporal(request: Request, principal: NgsiPrincipal) -> Response:
     """Query the temporal evolution of entities (type, id, q, geo-query, timerel, attrs...)."""
+    check_params(request, TEMPORAL_PARAMS)
     _read(principal)
     ctx = http.query_context(request)
     params = dict(request.query_params)
@@ -105,6 +106,7 @@ async def query_temporal(request: Request, principal: NgsiPrincipal) -> Response
 @router.post("/entities", status_code=201)
 async def create_temporal(request: Request, principal: NgsiPrincipal) -> Response:
     """Create an entity from its history, or add the history to an existing one."""
+    check_params(request, NO_PARAMS)
     body, ctx = await http.read_body(request)
     entity_id, kind, instances = temporal_write.parse_temporal_entity(body, ctx)
     created, _ = await run_store(
@@ -122,6 +124,7 @@ async def create_temporal(request: Request, principal: NgsiPrincipal) -> Respons
 @router.get("/entities/{entity_id:path}")
 async def get_temporal(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Retrieve the temporal evolution of one entity."""
+    check_params(request, TEMPORAL_PARAMS)
     path_id(entity_id)
     _read(principal)
     ctx = http.query_context(request)

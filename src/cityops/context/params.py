@@ -36,6 +36,16 @@ QUERY_PARAMS = _SHARED_PARAMS | {
     "collation",
 }
 RETRIEVE_PARAMS = _SHARED_PARAMS | {"type"}
+TEMPORAL_PARAMS = QUERY_PARAMS | {
+    "timerel",
+    "timeAt",
+    "endTimeAt",
+    "timeproperty",
+    "lastN",
+    "aggrMethods",
+    "aggrPeriodDuration",
+}
+NO_PARAMS: frozenset[str] = frozenset()
 OPTIONS = frozenset({"keyValues", "simplified", "concise", "normalized", "sysAttrs"})
 FORMATS = frozenset({"", "keyValues", "simplified", "concise", "normalized"})
 
