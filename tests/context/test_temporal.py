@@ -323,3 +323,15 @@ def test_temporal_pick_and_omit_and_attributes_that_are_not_there(client, key):
         f"{BASE}/{SENSOR}", params={"pick": "waterLevel", "attrs": "x"}, headers=headers
     )
     assert clash.status_code == 400
+
+
+def test_a_time_window_query_leaves_out_entities_without_instances_in_it(client, key):
+    post(client, key, sensor([1.0, 2.0], entity_id=f"{SENSOR}-early"))
+    post(client, key, sensor([3.0, 4.0], entity_id=f"{SENSOR}-late", start=600))
+    response = client.get(
+        BASE,
+        params={"type": "WaterLevelSensor", "timerel": "after", "timeAt": at(300)},
+        headers={**key, "Link": link()},
+    )
+    assert response.status_code == 200, response.text
+    assert [e["id"] for e in response.json()] == [f"{SENSOR}-late"]

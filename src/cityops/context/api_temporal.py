@@ -57,6 +57,14 @@ def _projected(request: Request, items: list[dict[str, Any]]) -> list[dict[str, 
     return out
 
 
+def _in_window(items: list[dict[str, Any]], tq: TemporalQuery) -> list[dict[str, Any]]:
+    """A temporal query with a time window answers only the entities with instances in it
+    (GS CIM 009 5.7.4.4)."""
+    if tq.timerel is None:
+        return items
+    return [item for item in items if set(item) - {"id", "type", "@context"}]
+
+
 def _answer(
     request: Request, page: Page, body: Any, ctx: ActiveContext, tq: TemporalQuery, **headers: str
 ) -> Response:
@@ -100,7 +108,7 @@ async def query_temporal(request: Request, principal: NgsiPrincipal) -> Response
 
     page, total = await request.app.state.db.run(job)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
-    return _answer(request, page, page.items, ctx, tq, **headers)
+    return _answer(request, page, _in_window(page.items, tq), ctx, tq, **headers)
 
 
 @router.post("/entities", status_code=201)
@@ -258,4 +266,4 @@ async def query_temporal_batch(request: Request, principal: NgsiPrincipal) -> Re
 
     page, total = await request.app.state.db.run(job)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
-    return _answer(request, page, page.items, ctx, tq, **headers)
+    return _answer(request, page, _in_window(page.items, tq), ctx, tq, **headers)
