@@ -414,3 +414,18 @@ def test_writes_and_other_reads_refuse_unknown_query_parameters_before_the_body(
         )
         assert response.status_code == 400, (method, path, response.text)
         assert kind(response) == "InvalidRequest", (method, path)
+
+
+def test_a_projection_that_keeps_nothing_is_not_found_and_invalid_names_are_refused(client, key):
+    station(client, key)
+    url, headers = f"{BASE}/entities/{PT1}", {**key, "Link": link()}
+    assert client.get(url, params={"pick": "no2"}, headers=headers).status_code == 404
+    listed = client.get(
+        f"{BASE}/entities", params={"type": "AirQualityObserved", "pick": "no2"}, headers=headers
+    )
+    assert listed.status_code == 200 and listed.json() == []
+    for name in ("@invalid", "scope"):
+        response = client.put(
+            f"{url}/attrs/{name}", json={"type": "Property", "value": 1}, headers=json_headers(key)
+        )
+        assert response.status_code == 400, (name, response.text)

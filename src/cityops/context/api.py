@@ -115,7 +115,8 @@ async def query_entities(request: Request, principal: NgsiPrincipal) -> Response
             rows, total = run_query(conn, tenant, principal, query, ctx, columns)
             if neg.media == "application/geo+json":
                 return [render_feature(r, ctx, opts) for r in rows], total
-            return [render_entity(r, ctx, opts) for r in rows], total
+            rendered = (render_entity(r, ctx, opts) for r in rows)
+            return [e for e in rendered if e], total  # (pick/omit may leave nothing)
 
     items, total = await request.app.state.db.run(job)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
@@ -145,7 +146,10 @@ async def get_entity(request: Request, entity_id: str, principal: NgsiPrincipal)
                 raise not_found(f"entity {entity_id} has none of the attributes asked for")
             if neg.media == "application/geo+json":
                 return render_feature(row, ctx, opts)
-            return render_entity(row, ctx, opts)
+            out = render_entity(row, ctx, opts)
+            if not set(out) - {"@context"}:  # pick/omit left nothing of it
+                raise not_found(f"entity {entity_id} has none of the members asked for")
+            return out
 
     return http.respond(request, await request.app.state.db.run(job), ctx, neg.media)
 
@@ -192,8 +196,8 @@ async def replace_attribute(
     """Replace one attribute (the instance of the body's datasetId, else the default one)."""
     path_id(entity_id)
     body, ctx = await http.read_body(request)
+    iri = attribute_iri(attr, ctx)
     parsed = parse_attribute(attr, _strip_context(body), ctx)
-    iri = ctx.expand(attr)
     dataset = parsed.get("datasetId")
 
     def work(s: EntityStore) -> WriteResult:
@@ -219,9 +223,7 @@ async def patch_attribute(
     path_id(entity_id)
     body, ctx = await http.read_body(request, merge=True)
     fragment = _strip_context(body)
-    iri = ctx.expand(attr)
-    if iri == SCOPE_IRI:
-        raise bad_request("scope is not an attribute: change it with PATCH or POST .../attrs")
+    iri = attribute_iri(attr, ctx)
     dataset = null_instance(fragment)
     if dataset is not None:
         await run_store(
@@ -239,6 +241,15 @@ async def patch_attribute(
         entity=entity_id,
     )
     return Response(status_code=204)
+
+
+def attribute_iri(attr: str, ctx: ActiveContext) -> str:
+    """The IRI of the attribute a path names; BadRequestData for a JSON-LD keyword or an
+    entity member (scope is changed through .../attrs, not as an attribute)."""
+    iri = ctx.expand(attr)
+    if attr.startswith("@") or iri == SCOPE_IRI or attr in ENTITY_MEMBERS:
+        raise bad_request(f"{attr!r} is not an attribute name")
+    return iri
 
 
 def path_id(entity_id: str) -> str:
