@@ -15,6 +15,7 @@ from cityops.context import http
 from cityops.context.entities import (
     ENTITY_MEMBERS,
     SCOPE_IRI,
+    attribute_instances,
     check_uri,
     null_instance,
     parse_attribute,
@@ -268,16 +269,16 @@ def split_nulls(
         if name in ENTITY_MEMBERS:
             rest[name] = value
             continue
-        several = isinstance(value, list) and all(isinstance(v, dict) for v in value or [1])
+        instances = attribute_instances(value)
         live = []
-        for item in value if several else [value]:
+        for item in instances:
             dataset = null_instance(item)
             if dataset is None:
                 live.append(item)
             else:
                 deletes.append((ctx.expand(name), dataset or None))
         if live:
-            rest[name] = live if several else live[0]
+            rest[name] = live if instances is value else live[0]
     return rest, deletes
 
 

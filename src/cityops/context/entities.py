@@ -117,6 +117,13 @@ def canonical_time(value: Any, what: str) -> str:
 NGSI_LD_NULL = "urn:ngsi-ld:null"
 
 
+def attribute_instances(value: Any) -> list[Any]:
+    """The instances an attribute's value in a request body holds: an array of instance
+    objects (several datasetIds), else the value itself as the one instance."""
+    several = isinstance(value, list) and all(isinstance(v, dict) for v in value or [1])
+    return value if several else [value]
+
+
 def null_instance(value: Any) -> str | None:
     """If an attribute fragment is NGSI-LD Null (its value, object, json or vocab is
     'urn:ngsi-ld:null', or its languageMap is {"@none": 'urn:ngsi-ld:null'}), return its

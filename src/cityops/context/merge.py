@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from cityops.context.entities import ENTITY_MEMBERS, null_instance, parse_attribute
+from cityops.context.entities import (
+    ENTITY_MEMBERS,
+    attribute_instances,
+    null_instance,
+    parse_attribute,
+)
 from cityops.context.events import EntityChanged
 from cityops.context.jsonld import ActiveContext
 from cityops.context.models import ContextEntity
@@ -17,15 +22,9 @@ def check_fragment(body: dict[str, Any], ctx: ActiveContext) -> None:
     for name, value in body.items():
         if name in ENTITY_MEMBERS:
             continue
-        for item in _instances(value):
+        for item in attribute_instances(value):
             if null_instance(item) is None:
                 parse_attribute(name, item, ctx, partial=True)
-
-
-def _instances(value: Any) -> list[Any]:
-    """The instances of an attribute's value in a body (an array of instance objects, or one)."""
-    several = isinstance(value, list) and all(isinstance(v, dict) for v in value or [1])
-    return value if several else [value]
 
 
 def merge_into(
@@ -43,17 +42,18 @@ def merge_into(
         if name in ENTITY_MEMBERS:
             continue
         iri = ctx.expand(name)
-        for item in _instances(value):
+        for item in attribute_instances(value):
             dataset = null_instance(item)
-            if dataset is not None:  # NGSI-LD Null: that instance goes (if it is there)
-                held = (row.datasets or {}).get(iri, {}) if dataset else row.attrs
-                if (dataset or iri) in held:
+            null = dataset is not None
+            if not null:  # (a datasetId that is not a string is refused by parse_attribute)
+                dataset = item.get("datasetId") if isinstance(item, dict) else None
+                dataset = dataset if isinstance(dataset, str) else None
+            held = (row.datasets or {}).get(iri, {}) if dataset else row.attrs
+            current = held.get(dataset or iri)
+            if null:  # NGSI-LD Null: that instance goes (if it is there)
+                if current is not None:
                     deletes.append((iri, dataset or None))
                 continue
-            dataset = item.get("datasetId") if isinstance(item, dict) else None
-            current = (row.datasets or {}).get(iri, {}).get(dataset) if dataset else None
-            if not dataset:
-                current = row.attrs.get(iri)
             if current is None:
                 attr = parse_attribute(name, item, ctx)
             else:
