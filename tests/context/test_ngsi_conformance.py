@@ -429,3 +429,36 @@ def test_a_projection_that_keeps_nothing_is_not_found_and_invalid_names_are_refu
             f"{url}/attrs/{name}", json={"type": "Property", "value": 1}, headers=json_headers(key)
         )
         assert response.status_code == 400, (name, response.text)
+
+
+def test_geojson_only_clients_are_told_not_acceptable_where_there_is_no_geojson(client, key):
+    station(client, key)
+    only_geo = {**key, "Accept": "application/geo+json"}
+    for path in (
+        f"{BASE}/subscriptions/urn:ngsi-ld:Subscription:none",
+        f"{BASE}/temporal/entities/{PT1}",
+    ):
+        response = client.get(path, headers=only_geo)
+        assert response.status_code == 406, (path, response.text)
+    either = client.get(
+        f"{BASE}/temporal/entities/{PT1}",
+        headers={**key, "Accept": "application/geo+json, application/json"},
+    )
+    assert either.status_code == 200 and either.headers["content-type"].startswith(
+        "application/json"
+    )
+    geo = client.get(f"{BASE}/entities/{PT1}", headers=only_geo)
+    assert geo.status_code == 200 and geo.json()["type"] == "Feature"
+
+
+def test_query_ids_must_be_uris_and_attrs_cannot_name_id_or_type(client, key):
+    station(client, key)
+    headers = {**key, "Link": link()}
+    for params in (
+        {"type": "AirQualityObserved", "id": f"{PT1},notauri"},
+        {"type": "AirQualityObserved", "attrs": "id,type"},
+    ):
+        response = client.get(f"{BASE}/entities", params=params, headers=headers)
+        assert response.status_code == 400 and kind(response) == "BadRequestData", params
+    ok = client.get(f"{BASE}/entities", params={"id": PT1}, headers=headers)
+    assert [e["id"] for e in ok.json()] == [PT1]

@@ -123,8 +123,7 @@ def render(row: ContextSubscription, ctx: ActiveContext, record: dict[str, Any])
 
 
 def _media(request: Request) -> str:
-    media = http.negotiate(request).media
-    return "application/json" if media == "application/geo+json" else media
+    return http.negotiate_plain(request)
 
 
 @router.post("/subscriptions", status_code=201)

@@ -30,8 +30,7 @@ def _read(principal: Principal) -> None:
 
 
 def _media(request: Request) -> str:
-    media = http.negotiate(request).media
-    return "application/json" if media == "application/geo+json" else media
+    return http.negotiate_plain(request)
 
 
 def _projected(request: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -86,6 +85,7 @@ def _answer(
 async def query_temporal(request: Request, principal: NgsiPrincipal) -> Response:
     """Query the temporal evolution of entities (type, id, q, geo-query, timerel, attrs...)."""
     check_params(request, TEMPORAL_PARAMS)
+    _media(request)  # NotAcceptable before anything is read
     _read(principal)
     ctx = http.query_context(request)
     params = dict(request.query_params)
@@ -133,6 +133,7 @@ async def create_temporal(request: Request, principal: NgsiPrincipal) -> Respons
 async def get_temporal(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Retrieve the temporal evolution of one entity."""
     check_params(request, TEMPORAL_PARAMS)
+    _media(request)  # NotAcceptable before anything is read
     path_id(entity_id)
     _read(principal)
     ctx = http.query_context(request)

@@ -192,6 +192,18 @@ def negotiate(request: Request) -> Negotiated:
     raise NgsiLdError("NotAcceptable", "Accept must allow application/json or application/ld+json")
 
 
+def negotiate_plain(request: Request) -> str:
+    """The response media type of an operation without a GeoJSON form (subscriptions,
+    temporal): JSON or JSON-LD; NotAcceptable when the client takes only GeoJSON."""
+    media = negotiate(request).media
+    if media != "application/geo+json":
+        return media
+    accept = request.headers.get("accept", "").lower()
+    if "application/json" in accept or "*/*" in accept or "application/*" in accept:
+        return "application/json"
+    raise NgsiLdError("NotAcceptable", "GeoJSON is served for entities only; accept JSON")
+
+
 def respond(
     request: Request,
     body: Any,

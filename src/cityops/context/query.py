@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from cityops.context import geoquery, qlang, qlang_sql
-from cityops.context.entities import LOCATION_IRI
+from cityops.context.entities import LOCATION_IRI, check_uri
 from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.jsonld import ActiveContext
 from cityops.context.models import ContextEntity
@@ -52,7 +52,7 @@ def parse_query(
     types = params.get("type")
     if types:
         query.types = [ctx.expand(t) for t in re.split(r"[,|;]", types) if t.strip()]
-    query.ids = split(params.get("id"))
+    query.ids = [check_uri(i, "id") for i in split(params.get("id")) or []] or None
     query.id_pattern = params.get("idPattern") or None
     if query.id_pattern:
         try:
@@ -75,6 +75,8 @@ def parse_query(
         except ValueError as err:
             raise bad_request(f"geo-query: {err}") from err
     attrs = split(params.get("attrs"))
+    if attrs and {"id", "type"} & set(attrs):
+        raise bad_request("attrs names attributes; id and type are always there")
     query.attrs = [ctx.expand(a) for a in attrs] if attrs else None
     query.limit = _int(params.get("limit"), "limit", default_limit)
     query.offset = _int(params.get("offset"), "offset", 0)
