@@ -335,3 +335,30 @@ def test_a_time_window_query_leaves_out_entities_without_instances_in_it(client,
     )
     assert response.status_code == 200, response.text
     assert [e["id"] for e in response.json()] == [f"{SENSOR}-late"]
+
+
+def test_history_of_one_dataset_instance(client, key):
+    body = {
+        "id": "urn:ngsi-ld:Vehicle:V1",
+        "type": "Vehicle",
+        "speed": [
+            {"type": "Property", "value": 50, "observedAt": at(0)},
+            {
+                "type": "Property",
+                "value": 48,
+                "observedAt": at(0),
+                "datasetId": "urn:ngsi-ld:Dataset:gps",
+            },
+            {
+                "type": "Property",
+                "value": 52,
+                "observedAt": at(10),
+                "datasetId": "urn:ngsi-ld:Dataset:gps",
+            },
+        ],
+    }
+    assert post(client, key, body).status_code == 201
+    gps = history(client, key, "urn:ngsi-ld:Vehicle:V1", datasetId="urn:ngsi-ld:Dataset:gps").json()
+    assert [i["value"] for i in gps["speed"]] == [48, 52]
+    default = history(client, key, "urn:ngsi-ld:Vehicle:V1", datasetId="@none").json()
+    assert [i["value"] for i in default["speed"]] == [50]

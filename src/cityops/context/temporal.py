@@ -102,6 +102,8 @@ def fetch_instances(
     ).where(Inst.entity_pk.in_(pks))
     if ids is not None:
         inner = inner.where(Inst.attr_id.in_(ids))
+    if tq.datasets is not None:  # datasetId=a,@none
+        inner = inner.where(Inst.dataset_id.in_(sorted(tq.datasets)))
     if tq.lower is not None:
         inner = inner.where(time >= tq.lower)
     if tq.upper is not None:

@@ -36,6 +36,7 @@ class TemporalQuery:
     methods: tuple[str, ...] = ()
     period: int | None = None  # aggregation period in seconds; None = the whole range
     attrs: frozenset[str] | None = None  # expanded IRIs
+    datasets: frozenset[str] | None = None  # datasetIds asked for ('' = default instance)
 
     @property
     def lower(self) -> datetime | None:
@@ -146,6 +147,7 @@ def parse_temporal(params: dict[str, Any], ctx: ActiveContext) -> TemporalQuery:
     ):  # (with another format asked for, they are ignored with the option that named them)
         raise bad_request("aggrMethods and aggrPeriodDuration need options=aggregatedValues")
     attrs = split(params.get("attrs"))
+    datasets = split(params.get("datasetId"))
     return TemporalQuery(
         timerel=timerel,
         time_at=time_at,
@@ -157,4 +159,5 @@ def parse_temporal(params: dict[str, Any], ctx: ActiveContext) -> TemporalQuery:
         methods=methods,
         period=period,
         attrs=frozenset(ctx.expand(a) for a in attrs) if attrs else None,
+        datasets=frozenset("" if d == "@none" else d for d in datasets) if datasets else None,
     )
