@@ -462,3 +462,25 @@ def test_query_ids_must_be_uris_and_attrs_cannot_name_id_or_type(client, key):
         assert response.status_code == 400 and kind(response) == "BadRequestData", params
     ok = client.get(f"{BASE}/entities", params={"id": PT1}, headers=headers)
     assert [e["id"] for e in ok.json()] == [PT1]
+
+
+def test_dataset_id_selects_the_instances_a_read_shows(client, key):
+    gps = "urn:ngsi-ld:Dataset:gps"
+    body = {
+        "id": "urn:ngsi-ld:Vehicle:V2",
+        "type": "Vehicle",
+        "speed": [
+            {"type": "Property", "value": 50},
+            {"type": "Property", "value": 48, "datasetId": gps},
+        ],
+        "name": {"type": "Property", "value": "Xe buýt 09"},
+    }
+    assert client.post(f"{BASE}/entities", json=body, headers=json_headers(key)).status_code == 201
+    url = f"{BASE}/entities/urn:ngsi-ld:Vehicle:V2"
+    headers = {**key, "Link": link()}
+    only_gps = client.get(url, params={"datasetId": gps}, headers=headers).json()
+    assert only_gps["speed"] == {"type": "Property", "value": 48, "datasetId": gps}
+    assert "name" not in only_gps
+    default = client.get(url, params={"datasetId": "@none"}, headers=headers).json()
+    assert default["speed"] == {"type": "Property", "value": 50}
+    assert default["name"]["value"] == "Xe buýt 09"

@@ -84,6 +84,7 @@ def render_options(request: Request, ctx: ActiveContext) -> RenderOptions:
         bad = sorted(options - OPTIONS) + ([fmt] if fmt not in FORMATS else [])
         raise invalid_request(f"unknown options or format: {', '.join(bad)}")
     attrs = split(params.get("attrs"))
+    datasets = split(params.get("datasetId"))
     pick, omit = projection(params.get("pick"), "pick"), projection(params.get("omit"), "omit")
     if (pick is not None or omit is not None) and attrs:
         raise bad_request("pick and omit cannot be used with attrs")
@@ -98,4 +99,5 @@ def render_options(request: Request, ctx: ActiveContext) -> RenderOptions:
         pick=frozenset(pick) if pick else None,
         omit=frozenset(omit or ()),
         lang=params.get("lang"),
+        datasets=frozenset("" if d == "@none" else d for d in datasets) if datasets else None,
     )

@@ -21,6 +21,7 @@ class RenderOptions:
     pick: frozenset[str] | None = None  # compacted names (incl. id/type) to keep
     omit: frozenset[str] = frozenset()
     lang: str | None = None
+    datasets: frozenset[str] | None = None  # datasetIds of the instances to keep ('' default)
 
 
 def _compact_attr(attr: dict[str, Any], ctx: ActiveContext, opts: RenderOptions) -> Any:
@@ -89,7 +90,7 @@ def render_entity(row: ContextEntity, ctx: ActiveContext, opts: RenderOptions) -
     if row.scopes and _keep_member("scope", opts):
         out["scope"] = row.scopes if len(row.scopes) > 1 else row.scopes[0]
     datasets = row.datasets or {}
-    every = opts.attrs is None and opts.pick is None and not opts.omit
+    every = opts.attrs is None and opts.pick is None and not opts.omit and opts.datasets is None
     if not datasets and every:  # the common case: each attribute once, all of them wanted
         compact = ctx.compact
         for iri, attr in row.attrs.items():
@@ -99,9 +100,14 @@ def render_entity(row: ContextEntity, ctx: ActiveContext, opts: RenderOptions) -
             name = ctx.compact(iri)
             if not _wanted(iri, name, opts):
                 continue
-            instances = ([row.attrs[iri]] if iri in row.attrs else []) + list(
-                datasets.get(iri, {}).values()
-            )
+            keep = opts.datasets
+            default = iri in row.attrs and (keep is None or "" in keep)
+            instances = [row.attrs[iri]] if default else []
+            instances += [
+                a for ds, a in datasets.get(iri, {}).items() if keep is None or ds in keep
+            ]
+            if not instances:
+                continue
             rendered = [_compact_attr(a, ctx, opts) for a in instances]
             out[name] = rendered[0] if len(rendered) == 1 else rendered
     if opts.sys_attrs and not opts.key_values:
