@@ -15,7 +15,7 @@ from cityops.context.entities import check_uri, parse_attribute
 from cityops.context.errors import bad_request, not_found
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
-from cityops.context.params import NO_PARAMS, TEMPORAL_PARAMS, check_params, projection
+from cityops.context.params import NO_PARAMS, TEMPORAL_PARAMS, check_params, projections
 from cityops.context.query import parse_query, run_query
 from cityops.context.store import EntityStore
 from cityops.context.temporal import Page, temporal_entities
@@ -34,16 +34,11 @@ def _media(request: Request) -> str:
 
 
 def _projected(request: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Apply pick/omit (GS CIM 009 4.21) to rendered temporal entities; None for one that
-    kept nothing but its id and type."""
-    params = request.query_params
-    pick, omit = projection(params.get("pick"), "pick"), projection(params.get("omit"), "omit")
+    """Apply pick/omit (GS CIM 009 4.21) to rendered temporal entities, leaving out those
+    that kept nothing but their id and type."""
+    pick, omit = projections(request.query_params)
     if pick is None and omit is None:
         return items
-    if params.get("attrs"):
-        raise bad_request("pick and omit cannot be used with attrs")
-    if pick and omit and set(pick) & set(omit):
-        raise bad_request("pick and omit name the same member")
     out = []
     for item in items:
         kept = {

@@ -4,6 +4,7 @@ rendering options (options, format, attrs, pick/omit projections, lang) they ask
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from starlette.requests import Request
 
@@ -75,6 +76,17 @@ def projection(value: str | None, what: str) -> list[str] | None:
     return names
 
 
+def projections(params: Mapping[str, str]) -> tuple[list[str] | None, list[str] | None]:
+    """The pick and omit lists of a request, checked: neither goes with attrs, and they
+    cannot name the same member."""
+    pick, omit = projection(params.get("pick"), "pick"), projection(params.get("omit"), "omit")
+    if (pick is not None or omit is not None) and params.get("attrs"):
+        raise bad_request("pick and omit cannot be used with attrs")
+    if pick and omit and set(pick) & set(omit):
+        raise bad_request("pick and omit name the same member")
+    return pick, omit
+
+
 def render_options(request: Request, ctx: ActiveContext) -> RenderOptions:
     """Read options/format/attrs/pick/omit/lang from the query string."""
     params = request.query_params
@@ -85,11 +97,7 @@ def render_options(request: Request, ctx: ActiveContext) -> RenderOptions:
         raise invalid_request(f"unknown options or format: {', '.join(bad)}")
     attrs = split(params.get("attrs"))
     datasets = split(params.get("datasetId"))
-    pick, omit = projection(params.get("pick"), "pick"), projection(params.get("omit"), "omit")
-    if (pick is not None or omit is not None) and attrs:
-        raise bad_request("pick and omit cannot be used with attrs")
-    if pick and omit and set(pick) & set(omit):
-        raise bad_request("pick and omit name the same member")
+    pick, omit = projections(params)
     return RenderOptions(
         key_values=bool({"keyValues", "simplified"} & options)
         or fmt in ("keyValues", "simplified"),
