@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("CityOps %s starting (env=%s, db=%s)", __version__, settings.env, db.dialect)
         async with AsyncExitStack() as stack:
+            stack.enter_context(db.background_checkpoints())
             # background services (notifiers, intake, schedulers) run while the app serves
             for hook in app.state.lifespan_hooks:
                 await stack.enter_async_context(hook(app))

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from cityops.core.sqlite_wal import WalCheckpointer
 from cityops.core.write_groups import RETRIES, WouldWait, WriteGroups, transient
 
 T = TypeVar("T")
@@ -151,6 +152,9 @@ class Database:
         self._writer = threading.RLock()  # SQLite: one immediate writer of this process at once
         self._no_wait = threading.local()  # set while a write group runs on the event loop
         self._groups = WriteGroups(self)
+        self._checkpointer: WalCheckpointer | None = None
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", self._on_sqlite_connect)
 
     @property
     def dialect(self) -> str:
@@ -179,6 +183,31 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def _on_sqlite_connect(self, dbapi_conn: Any, _record: Any) -> None:
+        if self._checkpointer is not None:  # it checkpoints; commits need not
+            dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
+
+    @contextmanager
+    def background_checkpoints(self) -> Iterator[WalCheckpointer | None]:
+        """While in this block, a SQLite database file's write-ahead log is checkpointed on a
+        thread of its own instead of by the commits that fill it (core.sqlite_wal): the
+        server's. Other databases: nothing to do (None)."""
+        path = self.engine.url.database if self.dialect == "sqlite" else None
+        if not path or path == ":memory:" or self._checkpointer is not None:
+            yield None
+            return
+        checkpointer = WalCheckpointer(path, self._writer, busy_timeout_ms=BUSY_TIMEOUT_MS)
+        self._checkpointer = checkpointer.start()
+        self.engine.dispose()  # the pooled connections still checkpoint on their own
+        event.listen(self.engine, "commit", checkpointer.nudge)
+        try:
+            yield checkpointer
+        finally:
+            event.remove(self.engine, "commit", checkpointer.nudge)
+            self._checkpointer = None
+            self.engine.dispose()  # new connections checkpoint on their own again
+            checkpointer.stop()
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
