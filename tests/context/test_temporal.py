@@ -94,6 +94,43 @@ def test_temporal_values_format(client, key):
         assert got["id"] == SENSOR and got["type"] == "WaterLevelSensor"
 
 
+def test_simplified_pairs_of_json_vocab_and_language_properties_name_their_member(client, key):
+    """A JSON object, a vocab list or a language map is itself JSON: each simplified pair
+    holds it under its member's name, so a client can tell it from the pair's own array."""
+    body = {
+        "id": SENSOR,
+        "type": "WaterLevelSensor",
+        "settings": [
+            {"type": "JsonProperty", "json": {"gain": g}, "observedAt": at(i)}
+            for i, g in enumerate((1, 2))
+        ],
+        "state": [
+            {"type": "VocabProperty", "vocab": v, "observedAt": at(i)}
+            for i, v in enumerate(("dry", ["flooded", "rising"]))
+        ],
+        "label": [
+            {"type": "LanguageProperty", "languageMap": m, "observedAt": at(i)}
+            for i, m in enumerate(
+                ({"vi": "Cầu Sông Cái"}, {"vi": "Cầu Sông Cái", "en": "Cai Bridge"})
+            )
+        ],
+    }
+    assert post(client, key, body).status_code == 201
+    got = history(client, key, options="temporalValues").json()
+    assert got["settings"] == {
+        "type": "JsonProperty",
+        "jsons": [[{"json": {"gain": 1}}, at(0)], [{"json": {"gain": 2}}, at(1)]],
+    }
+    assert got["state"] == {
+        "type": "VocabProperty",
+        "vocabs": [[{"vocab": "dry"}, at(0)], [{"vocab": ["flooded", "rising"]}, at(1)]],
+    }
+    assert got["label"]["languageMaps"] == [
+        [{"languageMap": {"vi": "Cầu Sông Cái"}}, at(0)],
+        [{"languageMap": {"vi": "Cầu Sông Cái", "en": "Cai Bridge"}}, at(1)],
+    ]
+
+
 def test_hourly_average_over_a_day(client, key):
     # every 10 minutes: hour h reads h*10 + 0, 1, ... 5 -> avg h*10 + 2.5, min h*10, max h*10 + 5
     values = [float(h * 10 + m) for h in range(24) for m in range(6)]

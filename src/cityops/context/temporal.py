@@ -36,6 +36,9 @@ VALUES_MEMBER = {
     "ListProperty": "valueLists",
     "ListRelationship": "objectLists",
 }
+# kinds whose simplified pairs hold their value in an object named by its member (GS CIM 009
+# 4.5.9, as the ETSI suite's 020_15 expects: [{"json": {...}}, time], [{"vocab": "x"}, time])
+WRAPPED = frozenset({"JsonProperty", "VocabProperty", "LanguageProperty"})
 
 
 @dataclass
@@ -142,6 +145,8 @@ def _simplified(rows: list[Any], ctx: ActiveContext) -> Any:
             if kind == "VocabProperty":
                 value = [ctx.compact(v) for v in value] if isinstance(value, list) else value
                 value = ctx.compact(value) if isinstance(value, str) else value
+            if kind in WRAPPED:  # its value is a JSON object or array itself
+                value = {member: value}
             values.append([value, iso(row.at)])
         item: dict[str, Any] = {"type": kind, VALUES_MEMBER.get(kind, "values"): values}
         if ds:
