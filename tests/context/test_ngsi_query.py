@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ngsi import air_quality, json_headers, link
+from ngsi import ENV_CONTEXT, air_quality, json_headers, link
 
 BASE = "/ngsi-ld/v1"
 
@@ -107,6 +107,41 @@ def test_pagination_with_count(client, key):
     )
     assert response.headers["NGSILD-Results-Count"] == "5"
     assert [e["id"][-6:] for e in response.json()] == ["PT-003", "PT-004"]
+
+
+def _follow(client, key, url: str, params: dict | None = None) -> tuple[list[list[str]], list]:
+    """Walk the pages from `url` by their Link rel="next"; return each page's ids and each
+    page's links (as a client reads them)."""
+    pages, links = [], []
+    response = client.get(url, params=params, headers={**key, "Link": link()})
+    while True:
+        assert response.status_code == 200, response.text
+        pages.append([e["id"][-6:] for e in response.json()])
+        links.append(response.links)
+        if "next" not in response.links:
+            return pages, links
+        assert response.links["next"]["type"] == "application/ld+json"
+        response = client.get(response.links["next"]["url"], headers={**key, "Link": link()})
+
+
+@pytest.mark.parametrize("path", ["/entities", "/temporal/entities"])
+def test_pages_link_to_the_previous_and_the_next_one(client, key, path):
+    params = {"type": "AirQualityObserved", "limit": 2, "q": "pm25>0"}
+    pages, links = _follow(client, key, f"{BASE}{path}", params)
+    assert pages == [["PT-001", "PT-002"], ["PT-003", "PT-004"], ["PT-005"]]
+    assert "prev" not in links[0] and "prev" in links[1] and "next" not in links[2]
+    back = client.get(links[2]["prev"]["url"], headers={**key, "Link": link()})
+    assert [e["id"][-6:] for e in back.json()] == ["PT-003", "PT-004"]
+    assert "q=pm25%3E0" in links[1]["next"]["url"]  # the query's own parameters stay
+    # the @context Link stays a header of its own beside the page links
+    assert any(v.startswith(f"<{ENV_CONTEXT}>") for v in back.headers.get_list("link"))
+
+
+def test_a_full_last_page_has_no_next_link(client, key):
+    params = {"type": "AirQualityObserved", "limit": 5}
+    pages, links = _follow(client, key, f"{BASE}/entities", params)
+    assert len(pages) == 1 and len(pages[0]) == 5
+    assert "next" not in links[0] and "prev" not in links[0]
 
 
 def test_too_large_limit_is_too_many_results(client, key):

@@ -534,3 +534,15 @@ def test_q_on_a_change_agrees_with_the_query_api(client, key, database, q):
         rows = s.scalars(select(ContextEntity)).all()
         by_snapshot = [r.entity_id for r in rows if evaluate_q(parse_q(q), r.attrs, expand)]
     assert sorted(by_snapshot) == sorted(e["id"] for e in by_api)
+
+
+def test_subscription_list_pages_link_to_each_other(client, key, receiver):
+    made = [subscribe(client, key, receiver.url, description=f"s{i}") for i in range(3)]
+    url, seen = f"{BASE}/subscriptions?limit=2", []
+    while url:
+        page = client.get(url, headers=key)
+        assert page.status_code == 200, page.text
+        seen.append([s["id"] for s in page.json()])
+        url = page.links.get("next", {}).get("url")
+    assert seen == [made[:2], made[2:]]
+    assert "prev" in page.links and "offset=0" in page.links["prev"]["url"]

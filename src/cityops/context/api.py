@@ -35,7 +35,7 @@ from cityops.context.params import (
     check_params,
     render_options,
 )
-from cityops.context.query import RENDER_COLUMNS, SYS_COLUMNS, parse_query, run_query, split
+from cityops.context.query import RENDER_COLUMNS, SYS_COLUMNS, parse_query, run_page, split
 from cityops.context.render import render_entity, render_feature
 from cityops.context.store import EntityStore, WriteResult
 from cityops.core.policy import Perm, Principal, authorize
@@ -111,20 +111,21 @@ async def query_entities(request: Request, principal: NgsiPrincipal) -> Response
     tenant = http.tenant(request)
     columns = RENDER_COLUMNS + SYS_COLUMNS if opts.sys_attrs else RENDER_COLUMNS
 
-    def job() -> tuple[list[dict[str, Any]], int | None]:
+    def job() -> tuple[list[dict[str, Any]], int | None, bool]:
         with request.app.state.db.reading() as conn:
-            rows, total = run_query(conn, tenant, principal, query, ctx, columns)
+            rows, total, more = run_page(conn, tenant, principal, query, ctx, columns)
             if neg.media == "application/geo+json":
-                return [render_feature(r, ctx, opts) for r in rows], total
+                return [render_feature(r, ctx, opts) for r in rows], total, more
             rendered = (render_entity(r, ctx, opts) for r in rows)
-            return [e for e in rendered if e], total  # (pick/omit may leave nothing)
+            return [e for e in rendered if e], total, more  # (pick/omit may leave nothing)
 
-    items, total = await request.app.state.db.run(job)
+    items, total, more = await request.app.state.db.run(job)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
     body: Any = items
     if neg.media == "application/geo+json":
         body = {"type": "FeatureCollection", "features": items}
-    return http.respond(request, body, ctx, neg.media, headers=headers)
+    links = http.page_links(request, query.offset, query.limit, more)
+    return http.respond(request, body, ctx, neg.media, headers=headers, links=links)
 
 
 @router.get("/entities/{entity_id:path}")

@@ -258,7 +258,7 @@ async def batch_query(request: Request, principal: NgsiPrincipal) -> Response:
     if not isinstance(body, dict) or body.get("type", "Query") != "Query":
         raise bad_request("the body must be a Query object")
     query = query_from_body(request, body, ctx)
-    neg = http.negotiate(request)
+    media = http.negotiate_plain(request)
     opts = render_options(request, ctx)
     tenant = http.tenant(request)
 
@@ -269,7 +269,7 @@ async def batch_query(request: Request, principal: NgsiPrincipal) -> Response:
 
     items, total = await run_in_threadpool(job)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
-    return http.respond(request, items, ctx, neg.media, headers=headers)
+    return http.respond(request, items, ctx, media, headers=headers)
 
 
 def query_from_body(request: Request, body: dict[str, Any], ctx: ActiveContext) -> EntityQuery:

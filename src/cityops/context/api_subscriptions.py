@@ -152,16 +152,17 @@ async def list_subscriptions(request: Request, principal: NgsiPrincipal) -> Resp
     cfg = request.app.state.settings.ngsi_ld
     params = {k: request.query_params.get(k) for k in ("limit", "offset", "count")}
     paging = parse_query(params, ctx, default_limit=cfg.default_limit, max_limit=cfg.max_limit)
+    peek = paging.limit + 1 if paging.limit > 0 else 0  # one more tells if a next page exists
     rows, total = await _in_db(
         request,
-        lambda s: subscriptions.page(
-            s, tenant, principal, paging.limit, paging.offset, paging.count
-        ),
+        lambda s: subscriptions.page(s, tenant, principal, peek, paging.offset, paging.count),
     )
+    more, rows = len(rows) > paging.limit, rows[: paging.limit]
     notifier = _notifier(request)
     body = [render(row, ctx, notifier.record(row)) for row in rows]
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
-    return http.respond(request, body, ctx, media, headers=headers)
+    links = http.page_links(request, paging.offset, paging.limit, more)
+    return http.respond(request, body, ctx, media, headers=headers, links=links)
 
 
 @router.get("/subscriptions/{sub_id:path}")

@@ -16,7 +16,7 @@ from cityops.context.errors import bad_request, not_found
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
 from cityops.context.params import NO_PARAMS, TEMPORAL_PARAMS, check_params, projections
-from cityops.context.query import parse_query, run_query
+from cityops.context.query import parse_query, run_page
 from cityops.context.store import EntityStore
 from cityops.context.temporal import Page, temporal_entities
 from cityops.context.temporal_params import TemporalQuery, parse_temporal
@@ -60,7 +60,13 @@ def _in_window(items: list[dict[str, Any]], tq: TemporalQuery) -> list[dict[str,
 
 
 def _answer(
-    request: Request, page: Page, body: Any, ctx: ActiveContext, tq: TemporalQuery, **headers: str
+    request: Request,
+    page: Page,
+    body: Any,
+    ctx: ActiveContext,
+    tq: TemporalQuery,
+    links: list[str] | None = None,
+    **headers: str,
 ) -> Response:
     if isinstance(body, list):
         body = _projected(request, body)
@@ -73,7 +79,8 @@ def _answer(
     content_range = page.content_range(tq.last_n)
     if content_range:
         status, headers["Content-Range"] = 206, content_range
-    return http.respond(request, body, ctx, _media(request), status=status, headers=headers)
+    media, links = _media(request), links or []
+    return http.respond(request, body, ctx, media, status=status, headers=headers, links=links)
 
 
 @router.get("/entities")
@@ -95,15 +102,16 @@ async def query_temporal(request: Request, principal: NgsiPrincipal) -> Response
     _projected(request, [])
     tenant = http.tenant(request)
 
-    def job() -> tuple[Page, int | None]:
+    def job() -> tuple[Page, int | None, bool]:
         with request.app.state.db.session() as session:
-            rows, total = run_query(session, tenant, principal, query, ctx)
+            rows, total, more = run_page(session, tenant, principal, query, ctx)
             page = temporal_entities(session, rows, ctx, tq, settings.temporal.max_instances)
-            return page, total
+            return page, total, more
 
-    page, total = await request.app.state.db.run(job)
+    page, total, more = await request.app.state.db.run(job)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
-    return _answer(request, page, _in_window(page.items, tq), ctx, tq, **headers)
+    links = http.page_links(request, query.offset, query.limit, more)
+    return _answer(request, page, _in_window(page.items, tq), ctx, tq, links, **headers)
 
 
 @router.post("/entities", status_code=201)
@@ -254,12 +262,12 @@ async def query_temporal_batch(request: Request, principal: NgsiPrincipal) -> Re
     tq = parse_temporal(params, ctx)
     settings, tenant = request.app.state.settings, http.tenant(request)
 
-    def job() -> tuple[Page, int | None]:
+    def job() -> tuple[Page, int | None, bool]:
         with request.app.state.db.session() as session:
-            rows, total = run_query(session, tenant, principal, query, ctx)
+            rows, total, more = run_page(session, tenant, principal, query, ctx)
             page = temporal_entities(session, rows, ctx, tq, settings.temporal.max_instances)
-            return page, total
+            return page, total, more
 
-    page, total = await request.app.state.db.run(job)
+    page, total, _more = await request.app.state.db.run(job)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
     return _answer(request, page, _in_window(page.items, tq), ctx, tq, **headers)

@@ -83,7 +83,7 @@ async def list_types(request: Request, principal: NgsiPrincipal) -> Response:
             "type": "EntityTypeList",
             "typeList": sorted(ctx.compact(t) for t in data.type_count),
         }
-    return http.respond(request, body, ctx, http.negotiate(request).media)
+    return http.respond(request, body, ctx, http.negotiate_plain(request))
 
 
 @router.get("/types/{type_name:path}")
@@ -110,7 +110,7 @@ async def get_type(request: Request, type_name: str, principal: NgsiPrincipal) -
         "entityCount": data.type_count[iri],
         "attributeDetails": details,
     }
-    return http.respond(request, body, ctx, http.negotiate(request).media)
+    return http.respond(request, body, ctx, http.negotiate_plain(request))
 
 
 def _attribute(ctx: ActiveContext, data: Census, iri: str, full: bool) -> dict[str, Any]:
@@ -141,7 +141,7 @@ async def list_attributes(request: Request, principal: NgsiPrincipal) -> Respons
             "type": "AttributeList",
             "attributeList": sorted(ctx.compact(a) for a in data.attr_count),
         }
-    return http.respond(request, body, ctx, http.negotiate(request).media)
+    return http.respond(request, body, ctx, http.negotiate_plain(request))
 
 
 @router.get("/attributes/{attr:path}")
@@ -153,5 +153,5 @@ async def get_attribute(request: Request, attr: str, principal: NgsiPrincipal) -
     if iri not in data.attr_count:
         raise not_found(f"no attribute {attr}")
     return http.respond(
-        request, _attribute(ctx, data, iri, True), ctx, http.negotiate(request).media
+        request, _attribute(ctx, data, iri, True), ctx, http.negotiate_plain(request)
     )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
+import mimeparse
 import orjson
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -181,27 +184,52 @@ class Negotiated:
     media: str  # application/json | application/ld+json | application/geo+json
 
 
+# What the entity endpoints serve, in the order of preference among types a client names
+# with equal q; matched only through a wildcard (*/*, application/*), JSON comes first, as
+# GS CIM 009 6.3.4 makes it the default.
+ENTITY_MEDIA = ("application/ld+json", "application/geo+json", "application/json")
+PLAIN_MEDIA = ("application/ld+json", "application/json")
+
+
+def accepted(request: Request, offers: Sequence[str]) -> str | None:
+    """The offer an Accept header prefers (RFC 9110 12.5.1: q-values, the most specific
+    range deciding each offer's q), or None when it accepts none of them."""
+    accept = request.headers.get("accept", "").strip()
+    if not accept:
+        return "application/json" if "application/json" in offers else offers[0]
+    try:
+        ranges = [mimeparse.parse_media_range(r) for r in accept.split(",") if r.strip()]
+    except (mimeparse.MimeTypeParseException, ValueError):
+        return None
+    best, best_key = None, (0.0, False, 0)
+    for rank, media in enumerate(offers):
+        q, fitness = mimeparse.quality_and_fitness_parsed(media, ranges)
+        named = fitness >= 110  # type and subtype named, not a wildcard
+        order = len(offers) - rank if named else int(media == "application/json")
+        key = (q, named, order)
+        if q > 0 and key > best_key:
+            best, best_key = media, key
+    return best
+
+
 def negotiate(request: Request) -> Negotiated:
     """Pick the response media type from Accept (NotAcceptable if none fits)."""
-    accept = request.headers.get("accept", "*/*").lower()
-    for media in ("application/ld+json", "application/geo+json", "application/json"):
-        if media in accept:
-            return Negotiated(media)
-    if "*/*" in accept or "application/*" in accept or not accept.strip():
-        return Negotiated("application/json")
-    raise NgsiLdError("NotAcceptable", "Accept must allow application/json or application/ld+json")
+    media = accepted(request, ENTITY_MEDIA)
+    if media is None:
+        raise NgsiLdError(
+            "NotAcceptable", "Accept must allow application/json or application/ld+json"
+        )
+    return Negotiated(media)
 
 
 def negotiate_plain(request: Request) -> str:
     """The response media type of an operation without a GeoJSON form (subscriptions,
     temporal): JSON or JSON-LD; NotAcceptable when the client takes only GeoJSON."""
-    media = negotiate(request).media
-    if media != "application/geo+json":
-        return media
-    accept = request.headers.get("accept", "").lower()
-    if "application/json" in accept or "*/*" in accept or "application/*" in accept:
-        return "application/json"
-    raise NgsiLdError("NotAcceptable", "GeoJSON is served for entities only; accept JSON")
+    media = accepted(request, PLAIN_MEDIA)
+    if media is None:
+        negotiate(request)  # accepts none of the three: the general answer
+        raise NgsiLdError("NotAcceptable", "GeoJSON is served for entities only; accept JSON")
+    return media
 
 
 def respond(
@@ -212,8 +240,10 @@ def respond(
     *,
     status: int = 200,
     headers: dict[str, str] | None = None,
+    links: Sequence[str] = (),
 ) -> Response:
-    """Serialise a body, adding @context (ld+json) or a Link header (json, geo+json)."""
+    """Serialise a body, adding @context (ld+json) or a Link header (json, geo+json).
+    `links`: more Link header fields (page_links), each a header line of its own."""
     headers = dict(headers or {})
     if media == "application/ld+json":
         context = ctx.source if ctx.source is not None else CORE_CONTEXT_URL
@@ -224,7 +254,25 @@ def respond(
     else:
         url = ctx.link_url or CORE_CONTEXT_URL
         headers["Link"] = f'<{url}>; rel="{JSONLD_REL}"; type="application/ld+json"'
-    return Response(orjson.dumps(body), status_code=status, media_type=media, headers=headers)
+    response = Response(orjson.dumps(body), status_code=status, media_type=media, headers=headers)
+    for link in links:
+        response.headers.append("Link", link)
+    return response
+
+
+def page_links(request: Request, offset: int, limit: int, more: bool) -> list[str]:
+    """Link header fields to the previous and the next page of a paginated answer (RFC 8288
+    rel="prev" / rel="next", GS CIM 009 pagination): the same request with `offset` moved by
+    `limit`. `more`: whether a next page holds anything."""
+    if limit <= 0:
+        return []
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
+    links = []
+    for rel, start in (("prev", max(offset - limit, 0)), ("next", offset + limit)):
+        if (rel == "prev" and offset > 0) or (rel == "next" and more):
+            query = urlencode([*kept, ("limit", str(limit)), ("offset", str(start))])
+            links.append(f'<{request.url.path}?{query}>; rel="{rel}"; type="application/ld+json"')
+    return links
 
 
 def respond_plain(body: Any, status: int = 200) -> Response:

@@ -248,6 +248,22 @@ RENDER_COLUMNS = ("entity_id", "type", "attrs", "datasets", "scopes")
 SYS_COLUMNS = ("created_at", "modified_at")
 
 
+def run_page(
+    session: Reader,
+    tenant: str,
+    principal: Principal,
+    query: EntityQuery,
+    ctx: ActiveContext,
+    columns: tuple[str, ...] | None = None,
+) -> tuple[list[Any], int | None, bool]:
+    """run_query, and whether a next page holds anything (it reads one row more to tell)."""
+    if query.limit <= 0:
+        return (*run_query(session, tenant, principal, query, ctx, columns), False)
+    peek = replace(query, limit=query.limit + 1)
+    rows, total = run_query(session, tenant, principal, peek, ctx, columns)
+    return rows[: query.limit], total, len(rows) > query.limit
+
+
 def run_query(
     session: Reader,
     tenant: str,
