@@ -20,6 +20,7 @@ from cityops.context.errors import NgsiLdError, not_found
 from cityops.context.events import EntityChanged
 from cityops.context.models import ContextEntity
 from cityops.context.store import EntityStore
+from cityops.core.db import driver_rows
 from cityops.core.driver import executemany
 
 T = ContextEntity.__table__
@@ -67,6 +68,7 @@ def existing_rows(store: EntityStore, ids: list[str]) -> dict[str, dict[str, Any
     found: dict[str, dict[str, Any]] = {}
     conn = store.session.connection()
     sqlite = conn.dialect.name == "sqlite"
+    loads = orjson.loads
     if not sqlite:  # rows are locked in entity id order (code points: COLLATE "C"), the
         ids = sorted(ids)  # order grouped single-entity writes take (Database.write)
     for i in range(0, len(ids), CHUNK):
@@ -74,19 +76,19 @@ def existing_rows(store: EntityStore, ids: list[str]) -> dict[str, dict[str, Any
         if sqlite:
             sql = f"SELECT {', '.join(_NAMES)} FROM {T.name} WHERE tenant = ? AND entity_id IN "
             sql += f"({', '.join('?' * len(chunk))})"
-            rows = conn.exec_driver_sql(sql, (store.tenant, *chunk)).all()
-        else:  # locked for the write, in one order (concurrent writers cannot deadlock)
-            stmt = select(*_COLS).where(T.c.tenant == store.tenant, T.c.entity_id.in_(chunk))
-            if store.lock:
-                stmt = stmt.order_by(T.c.entity_id.collate("C")).with_for_update()
-            rows = conn.execute(stmt).all()
-        for row in rows:
-            item = dict(zip(_NAMES, row, strict=True))
-            if sqlite:
-                for name in _JSON:
+            for row in driver_rows(conn, sql, (store.tenant, *chunk)):
+                item = dict(zip(_NAMES, row, strict=True))
+                for name in _JSON:  # JSON text ('null' for None), decoded here
                     if isinstance(item[name], str | bytes):
-                        item[name] = orjson.loads(item[name])
-            found[row[1]] = item
+                        item[name] = loads(item[name])
+                found[row[1]] = item
+            continue
+        # locked for the write, in one order (concurrent writers cannot deadlock)
+        stmt = select(*_COLS).where(T.c.tenant == store.tenant, T.c.entity_id.in_(chunk))
+        if store.lock:
+            stmt = stmt.order_by(T.c.entity_id.collate("C")).with_for_update()
+        for row in conn.execute(stmt):
+            found[row[1]] = dict(zip(_NAMES, row, strict=True))
     return found
 
 
