@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from ngsi import json_headers, link, square
 BASE = "/ngsi-ld/v1/temporal/entities"
 DAY = datetime(2026, 11, 2, tzinfo=UTC)
 SENSOR = "urn:ngsi-ld:WaterLevelSensor:song-cai-01"
+RANGE = re.compile(r"date-time (\S+Z)-(\S+Z)/(\*|\d+)")
 
 
 def at(minutes: float) -> str:
@@ -224,7 +226,45 @@ def test_too_many_instances_answer_partial_content(client, key, settings):
     assert response.headers["Content-Range"] == f"date-time {at(0)}-{at(30)}/*"
     newest = history(client, key, lastN=6)
     assert newest.status_code == 206
-    assert newest.headers["Content-Range"] == f"date-time {at(60)}-{at(90)}/6"
+    # lastN: the range runs backwards, from the most recent instance to the least recent kept
+    assert newest.headers["Content-Range"] == f"date-time {at(90)}-{at(60)}/6"
+
+
+def test_a_partial_answer_cuts_every_attribute_at_one_time_and_pages_on(client, key, settings):
+    """Two attributes reporting at different times: a page holding 10 instances of the
+    first cuts the second at the same time (GS CIM 009 6.3.10), and a client that asks on from
+    the Content-Range's end gets the rest, none missed."""
+    settings.temporal.max_instances = 10
+    body = sensor([float(i) for i in range(25)], every=1)  # waterLevel at minutes 0..24
+    body["rainfall"] = [
+        {"type": "Property", "value": float(i), "observedAt": at(15 + i)} for i in range(10)
+    ]  # rainfall at minutes 15..24
+    assert post(client, key, body).status_code == 201
+
+    first = history(client, key, timerel="after", timeAt=at(-1))
+    assert first.status_code == 206
+    assert first.headers["Content-Range"] == f"date-time {at(-1)}-{at(9)}/*"
+    assert [i["value"] for i in first.json()["waterLevel"]] == [float(i) for i in range(10)]
+    assert first.json()["rainfall"] == []  # all after the cut: on the next page
+    seen = {("waterLevel", i["observedAt"]) for i in first.json()["waterLevel"]}
+    time_at, pages = at(9), 1
+    while True:
+        page = history(client, key, timerel="after", timeAt=time_at)
+        pages += 1
+        for name in ("waterLevel", "rainfall"):
+            seen |= {(name, i["observedAt"]) for i in page.json().get(name, [])}
+        if page.status_code == 200:
+            break
+        time_at = RANGE.fullmatch(page.headers["Content-Range"])[2]  # the range's end
+    assert len(seen) == 35 and pages <= 5
+
+    newest = history(client, key, lastN=100, timerel="before", timeAt=at(60))
+    assert newest.status_code == 206
+    assert newest.headers["Content-Range"] == f"date-time {at(60)}-{at(15)}/100"
+    assert [i["value"] for i in newest.json()["rainfall"]] == [float(i) for i in range(10)]
+    assert [i["value"] for i in newest.json()["waterLevel"]] == [float(i) for i in range(15, 25)]
+    simple = history(client, key, timerel="after", timeAt=at(-1), options="temporalValues")
+    assert simple.json()["rainfall"] == {"type": "Property", "values": []}
 
 
 def test_commune_operator_cannot_read_history_outside_scope(client, factory, key):
@@ -350,6 +390,13 @@ def test_temporal_pick_and_omit_and_attributes_that_are_not_there(client, key):
     post(client, key, sensor([1.0, 2.0]) | {"rainfall": {"type": "Property", "value": 2}})
     picked = history(client, key, pick="id,waterLevel").json()
     assert set(picked) == {"id", "waterLevel"}
+    assert history(client, key, pick="id").json() == {"id": SENSOR}  # core members only
+    listed = client.get(
+        BASE,
+        params={"type": "WaterLevelSensor", "pick": "id", "timerel": "after", "timeAt": at(0)},
+        headers={**key, "Link": link()},
+    )
+    assert listed.json() == [{"id": SENSOR}]
     omitted = history(client, key, omit="waterLevel").json()
     assert "waterLevel" not in omitted and "rainfall" in omitted
     headers = {**key, "Link": link()}

@@ -35,7 +35,7 @@ def _media(request: Request) -> str:
 
 def _projected(request: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Apply pick/omit (GS CIM 009 4.21) to rendered temporal entities, leaving out those
-    that kept nothing but their id and type."""
+    that kept nothing (pick=id keeps the ids; pick=speed the entities holding speed)."""
     pick, omit = projections(request.query_params)
     if pick is None and omit is None:
         return items
@@ -46,7 +46,7 @@ def _projected(request: Request, items: list[dict[str, Any]]) -> list[dict[str, 
             for k, v in item.items()
             if k == "@context" or ((pick is None or k in pick) and k not in (omit or ()))
         }
-        if set(kept) - {"id", "type", "@context"}:
+        if set(kept) - {"@context"}:
             out.append(kept)
     return out
 

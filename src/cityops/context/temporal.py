@@ -43,21 +43,47 @@ WRAPPED = frozenset({"JsonProperty", "VocabProperty", "LanguageProperty"})
 
 @dataclass
 class Page:
-    """Temporal entities ready to send, and whether some attribute was cut (206)."""
+    """Temporal entities ready to send and, when some attribute had more instances than one
+    answer holds, the time range they were cut to (206 Partial Content)."""
 
     items: list[dict[str, Any]] = field(default_factory=list)
-    cut_asc: list[datetime] = field(default_factory=list)  # last time kept, per cut series
-    cut_desc: list[datetime] = field(default_factory=list)  # first time kept (lastN)
-    first: datetime | None = None
-    last: datetime | None = None
+    range: tuple[datetime, datetime] | None = None  # (start, end); reversed for lastN
 
     def content_range(self, last_n: int | None) -> str | None:
         """Return the Content-Range header of a partial answer (None when complete)."""
-        if not (self.cut_asc or self.cut_desc) or self.first is None or self.last is None:
+        if self.range is None:
             return None
-        start = max(self.cut_desc) if self.cut_desc else self.first
-        end = min(self.cut_asc) if self.cut_asc else self.last
+        start, end = self.range
         return f"date-time {iso(start)}-{iso(end)}/{last_n or '*'}"
+
+
+def cut_to_page(
+    series: dict[tuple[int, int], list[Any]], cap: int, tq: TemporalQuery
+) -> tuple[datetime, datetime] | None:
+    """Cut the instances (ascending, per entity and attribute) of an answer that holds too
+    many, in place, and return the range it covers (GS CIM 009 6.3.10; the ETSI suite's
+    020_13, 020_14, 021_15). Every attribute is cut at one common time, so the client's next
+    request (timeAt at the range's end) misses nothing: up to the earliest last instance of
+    the series that reached the cap; with lastN, from the latest first instance, the range
+    then running backwards (most recent first). The range starts at the window's own bound
+    (timeAt after/between; with lastN, timeAt before or endTimeAt between), else at the
+    answer's first (lastN: last) instance."""
+    full = [rows for rows in series.values() if len(rows) > cap]
+    if not full:
+        return None
+    if tq.last_n:
+        bound = max(rows[-cap].at for rows in full)
+        for key, rows in series.items():
+            series[key] = [r for r in rows[-cap:] if r.at >= bound]
+        times = [rows[-1].at for rows in series.values() if rows]
+        start = tq.upper if tq.timerel in ("before", "between") else max(times, default=bound)
+        return start or bound, bound
+    bound = min(rows[cap - 1].at for rows in full)
+    for key, rows in series.items():
+        series[key] = [r for r in rows[:cap] if r.at <= bound]
+    times = [rows[0].at for rows in series.values() if rows]
+    start = tq.lower if tq.timerel in ("after", "between") else min(times, default=bound)
+    return start or bound, bound
 
 
 def attr_ids(session: Session, iris: frozenset[str] | None) -> list[int] | None:
@@ -188,32 +214,22 @@ def temporal_entities(
         return page
     series = fetch_instances(session, pks, ids, tq, max_instances)
     names = _names(session, {aid for _, aid in series})
+    page.range = cut_to_page(series, max_instances, tq)
     for row in rows:
         out = _head(row, ctx, tq)
         keys = [aid for pk, aid in series if pk == row.pk]
         for aid, iri in _order(row, names, keys):
             found = series[(row.pk, aid)]
-            if len(found) > max_instances:
-                found = _cut(page, found, max_instances, tq)
-            page.first = min(filter(None, (page.first, found[0].at)))
-            page.last = max(filter(None, (page.last, found[-1].at)))
             name = ctx.compact(iri)
-            if tq.mode == "temporalValues":
-                out[name] = _simplified(found, ctx)
-            else:
+            if tq.mode != "temporalValues":
                 out[name] = [_instance(i, ctx, tq) for i in found]
+            elif found:
+                out[name] = _simplified(found, ctx)
+            else:  # cut away by the page's range: the attribute is there, with no pairs
+                kind = (row.attrs.get(iri) or {}).get("type", "Property")
+                out[name] = {"type": kind, VALUES_MEMBER.get(kind, "values"): []}
         page.items.append(out)
     return page
-
-
-def _cut(page: Page, found: list[Any], keep: int, tq: TemporalQuery) -> list[Any]:
-    if tq.last_n:
-        kept = found[-keep:]
-        page.cut_desc.append(kept[0].at)
-    else:
-        kept = found[:keep]
-        page.cut_asc.append(kept[-1].at)
-    return kept
 
 
 def _aggregated(
