@@ -80,6 +80,19 @@ def test_creating_from_history_keeps_the_newest_reading_as_current_state(client,
     assert len(history(client, key).json()["waterLevel"]) == 3
 
 
+def test_creating_from_history_keeps_the_scope(client, key):
+    body = sensor([1.0]) | {"scope": ["/LamDong/PhanThiet", "/Water/Rivers"]}
+    assert post(client, key, body).status_code == 201
+    current = client.get(f"/ngsi-ld/v1/entities/{SENSOR}", headers={**key, "Link": link()})
+    assert current.json()["scope"] == ["/LamDong/PhanThiet", "/Water/Rivers"]
+    more = sensor([2.0], start=10) | {"scope": "/Flood"}  # more history: the scope is added
+    assert post(client, key, more).status_code == 204
+    current = client.get(f"/ngsi-ld/v1/entities/{SENSOR}", headers={**key, "Link": link()})
+    assert current.json()["scope"] == ["/LamDong/PhanThiet", "/Water/Rivers", "/Flood"]
+    bad = post(client, key, sensor([1.0], entity_id=f"{SENSOR}-x") | {"scope": "no-slash"})
+    assert bad.status_code == 400
+
+
 def test_last_n_readings(client, key):
     post(client, key, sensor([float(i) for i in range(10)]))
     got = history(client, key, lastN=3).json()["waterLevel"]

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from cityops.context import http, temporal_write
 from cityops.context.api import path_id, run_store
 from cityops.context.api_batch import query_from_body
-from cityops.context.entities import check_uri, parse_attribute
+from cityops.context.entities import check_uri, parse_attribute, parse_scope
 from cityops.context.errors import bad_request, not_found
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
@@ -120,10 +120,11 @@ async def create_temporal(request: Request, principal: NgsiPrincipal) -> Respons
     check_params(request, NO_PARAMS)
     body, ctx = await http.read_body(request)
     entity_id, kind, instances = temporal_write.parse_temporal_entity(body, ctx)
+    scopes = parse_scope(body.get("scope"), f"entity {entity_id}")
     created, _ = await run_store(
         request,
         principal,
-        lambda s: temporal_write.create_or_append(s, entity_id, kind, instances),
+        lambda s: temporal_write.create_or_append(s, entity_id, kind, instances, scopes),
         entity=entity_id,
     )
     if not created:

@@ -94,19 +94,26 @@ def _file(store: EntityStore, row: ContextEntity, rest: list[Instance]) -> None:
 
 
 def create_or_append(
-    store: EntityStore, entity_id: str, kind: str | None, instances: list[Instance]
+    store: EntityStore,
+    entity_id: str,
+    kind: str | None,
+    instances: list[Instance],
+    scopes: list[str] | None = None,
 ) -> tuple[bool, list[EntityChanged | WriteResult]]:
-    """Create the entity from its history, or add the history to it; say if it was created."""
+    """Create the entity from its history, or add the history to it; say if it was created.
+    `scopes`: the representation's scope (added to an existing entity's, never removing)."""
     row = store.find(entity_id)
     if row is not None:
         store.check_write(row.unit_id, entity_id)
         if kind is not None and kind != row.type:
             raise bad_request(f"entity {entity_id} has another type")
+        if scopes is not None:
+            store.write_scopes(row, scopes, "append-keep")
         return False, [append(store, row, instances)]
     if kind is None:
         raise bad_request(f"entity {entity_id} does not exist yet: give its 'type'")
     newest, rest = _latest(instances, store)
-    parsed = ParsedEntity(entity_id, kind)
+    parsed = ParsedEntity(entity_id, kind, scopes=scopes)
     for (iri, ds), inst in newest.items():
         if ds is None:
             parsed.attrs[iri] = inst
