@@ -93,6 +93,41 @@ def test_creating_from_history_keeps_the_scope(client, key):
     assert bad.status_code == 400
 
 
+def test_deleted_attributes_are_told_with_timeproperty_deleted_at(client, key):
+    """Deleting an attribute files the deletion: timeproperty=deletedAt serves it as an
+    instance holding NGSI-LD Null, and the readings' history knows nothing of it."""
+    body = sensor([1.0, 2.0]) | {
+        "label": {"type": "LanguageProperty", "languageMap": {"vi": "Trạm Sông Cái"}},
+        "feeds": {"type": "Relationship", "object": "urn:ngsi-ld:River:cai"},
+        "scope": "/LamDong",
+    }
+    assert post(client, key, body).status_code == 201
+    entity = f"/ngsi-ld/v1/entities/{SENSOR}/attrs"
+    for name in ("waterLevel", "label", "feeds", "scope"):
+        assert client.delete(f"{entity}/{name}", headers={**key, "Link": link()}).status_code == 204
+    gone = history(client, key, timeproperty="deletedAt").json()
+    level = gone["waterLevel"]
+    assert len(level) == 1 and level[0]["value"] == "urn:ngsi-ld:null"
+    assert level[0]["type"] == "Property" and "deletedAt" in level[0]
+    assert gone["label"][0]["languageMap"] == {"@none": "urn:ngsi-ld:null"}
+    assert gone["feeds"][0]["object"] == "urn:ngsi-ld:null"
+    assert gone["scope"][0]["value"] == [] and "deletedAt" in gone["scope"][0]
+    simple = history(client, key, timeproperty="deletedAt", options="temporalValues").json()
+    assert simple["waterLevel"]["values"] == [["urn:ngsi-ld:null", level[0]["deletedAt"]]]
+    readings = history(client, key).json()  # the readings, as before
+    assert [i["value"] for i in readings["waterLevel"]] == [1.0, 2.0]
+    counted = history(
+        client, key, options="aggregatedValues", aggrMethods="totalCount", aggrPeriodDuration="P1D"
+    ).json()
+    assert counted["waterLevel"]["totalCount"][0][0] == 2  # deletions are not readings
+    refused = client.get(
+        f"{BASE}/{SENSOR}",
+        params={"timeproperty": "deletedAt", "options": "aggregatedValues", "aggrMethods": "sum"},
+        headers={**key, "Link": link()},
+    )
+    assert refused.status_code == 400
+
+
 def test_last_n_readings(client, key):
     post(client, key, sensor([float(i) for i in range(10)]))
     got = history(client, key, lastN=3).json()["waterLevel"]
@@ -201,7 +236,7 @@ def test_whole_range_aggregation_and_every_method(client, key):
         {"timeAt": at(0)},
         {"lastN": "0"},
         {"lastN": "many"},
-        {"timeproperty": "deletedAt"},
+        {"timeproperty": "expiredAt"},
         {"options": "aggregatedValues"},
         {"options": "aggregatedValues", "aggrMethods": "median"},
         {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "P1M"},

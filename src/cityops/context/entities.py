@@ -117,6 +117,19 @@ def canonical_time(value: Any, what: str) -> str:
 NGSI_LD_NULL = "urn:ngsi-ld:null"
 
 
+def null_of(kind: str, dataset_id: str | None = None) -> dict[str, Any]:
+    """A deleted attribute instance as NGSI-LD tells it: NGSI-LD Null in its kind's member
+    (GS CIM 009 4.5.0; a languageMap holds it under @none)."""
+    member = ATTR_TYPES.get(kind, "value")
+    out = {
+        "type": kind,
+        member: {"@none": NGSI_LD_NULL} if member == "languageMap" else NGSI_LD_NULL,
+    }
+    if dataset_id:
+        out["datasetId"] = dataset_id
+    return out
+
+
 def attribute_instances(value: Any) -> list[Any]:
     """The instances an attribute's value in a request body holds: an array of instance
     objects (several datasetIds), else the value itself as the one instance."""

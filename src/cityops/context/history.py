@@ -15,8 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cityops.context.entities import instance_time, numeric_value, parse_datetime
+from cityops.context.entities import instance_time, null_of, numeric_value, parse_datetime
 from cityops.context.models import ContextAttributeInstance, ContextAttributeName
+from cityops.context.temporal_models import ContextAttributeDeletion
 from cityops.core.db import driver_execute
 from cityops.core.driver import executemany
 
@@ -53,6 +54,26 @@ def forget_ids() -> None:
     """Drop the cached attribute ids (tests that empty the tables)."""
     with _lock:
         _ids.clear()
+
+
+def record_deletions(
+    session: Session, entity_pk: int, gone: list[dict[str, Any]], now: datetime, now_iso: str
+) -> None:
+    """File the deletion of attribute instances (EntityChanged.deleted's items: attr, type,
+    datasetId; or `instance`, what to file) for the temporal API's timeproperty=deletedAt."""
+    rows = [
+        {
+            "entity_pk": entity_pk,
+            "attr_id": attr_id(session, item["attr"]),
+            "dataset_id": item.get("datasetId") or "",
+            "deleted_at": now,
+            "instance": (item.get("instance") or null_of(item["type"], item.get("datasetId")))
+            | {"deletedAt": now_iso},
+        }
+        for item in gone
+    ]
+    if rows:
+        session.execute(insert(ContextAttributeDeletion), rows)
 
 
 def record(

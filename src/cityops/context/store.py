@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cityops.context import history, value_index
-from cityops.context.entities import LOCATION_IRI, ParsedEntity, iso
+from cityops.context.entities import LOCATION_IRI, SCOPE_IRI, ParsedEntity, iso
 from cityops.context.errors import NgsiLdError, bad_request, not_found
 from cityops.context.events import EntityChanged
 from cityops.context.models import ContextEntity
@@ -305,7 +305,9 @@ class EntityStore:
         if mode == "delete":
             if not held:
                 raise not_found(f"entity {row.entity_id} has no scope")
-            new = None
+            new = None  # filed as the ETSI suite's 020_19 expects: a Property with no scope
+            gone = [{"attr": SCOPE_IRI, "instance": {"type": "Property", "value": []}}]
+            history.record_deletions(self.session, row.pk, gone, self.now, self.now_iso)
         elif mode == "append-keep":
             new = list(dict.fromkeys(held + (scopes or [])))
         else:
@@ -397,4 +399,5 @@ class EntityStore:
             self._place(row)
         after = {i.get("datasetId") for i in instances_of(row, iri)}
         gone = [i for i in before if i.get("datasetId") not in after]
+        history.record_deletions(self.session, row.pk, gone, self.now, self.now_iso)
         return self._event("update", row, [iri], gone)

@@ -14,7 +14,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from cityops.context import geoquery
-from cityops.context.entities import NGSI_LD_NULL, iso
+from cityops.context.entities import NGSI_LD_NULL, iso, null_of
 from cityops.context.events import EntityChanged
 from cityops.context.http import JSONLD_REL
 from cityops.context.jsonld import CORE_CONTEXT_URL, ActiveContext
@@ -246,27 +246,12 @@ def render_change(sub: LiveSubscription, event: EntityChanged) -> dict[str, Any]
     return out
 
 
-_NULL_MEMBER = {
-    "Relationship": "object",
-    "LanguageProperty": "languageMap",
-    "JsonProperty": "json",
-    "VocabProperty": "vocab",
-    "ListProperty": "valueList",
-    "ListRelationship": "objectList",
-}
-
-
 def _null_instance(gone: dict[str, Any], *, simplified: bool) -> Any:
     """A deleted attribute instance as notifications carry it: NGSI-LD Null in its kind's
     member (GS CIM 009 4.5.0)."""
     if simplified:
         return NGSI_LD_NULL
-    member = _NULL_MEMBER.get(gone["type"], "value")
-    value: Any = {"@none": NGSI_LD_NULL} if member == "languageMap" else NGSI_LD_NULL
-    out = {"type": gone["type"], member: value}
-    if gone.get("datasetId"):
-        out["datasetId"] = gone["datasetId"]
-    return out
+    return null_of(gone["type"], gone.get("datasetId"))
 
 
 def current_data(session: Session, sub: LiveSubscription, limit: int) -> list[dict[str, Any]]:

@@ -22,9 +22,11 @@ from cityops.context.models import ContextAttributeInstance as Inst
 from cityops.context.models import ContextAttributeName, ContextEntity
 from cityops.context.render import RenderOptions, _compact_attr
 from cityops.context.temporal_aggregate import Agg, Plan, aggregate, render_aggregated
+from cityops.context.temporal_models import ContextAttributeDeletion as Gone
 from cityops.context.temporal_params import TemporalQuery
 
 INSTANCE_PREFIX = "urn:ngsi-ld:attribute:instance:"
+DELETION_PREFIX = "urn:ngsi-ld:attribute:deletion:"  # ids of ctx_attr_deletions rows
 # the member of the simplified (temporalValues) form per attribute type
 VALUES_MEMBER = {
     "Property": "values",
@@ -108,6 +110,8 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
 
 def time_column(tq: TemporalQuery) -> Any:
     """Return the history column a timeproperty filters and orders on."""
+    if tq.timeproperty == "deletedAt":
+        return Gone.deleted_at
     return Inst.observed_at if tq.timeproperty == "observedAt" else Inst.modified_at
 
 
@@ -117,22 +121,23 @@ def fetch_instances(
     """Return the instances per (entity, attribute) in ascending time, at most cap + 1 each."""
     if not pks or ids == []:
         return {}
+    table = Gone if tq.timeproperty == "deletedAt" else Inst  # deletions are kept apart
     time = time_column(tq)
-    order = (time.desc(), Inst.id.desc()) if tq.last_n else (time.asc(), Inst.id.asc())
-    rank = func.row_number().over(partition_by=(Inst.entity_pk, Inst.attr_id), order_by=order)
+    order = (time.desc(), table.id.desc()) if tq.last_n else (time.asc(), table.id.asc())
+    rank = func.row_number().over(partition_by=(table.entity_pk, table.attr_id), order_by=order)
     inner = select(
-        Inst.id,
-        Inst.entity_pk,
-        Inst.attr_id,
-        Inst.dataset_id,
-        Inst.instance,
+        table.id,
+        table.entity_pk,
+        table.attr_id,
+        table.dataset_id,
+        table.instance,
         time.label("at"),
         rank.label("rn"),
-    ).where(Inst.entity_pk.in_(pks))
+    ).where(table.entity_pk.in_(pks))
     if ids is not None:
-        inner = inner.where(Inst.attr_id.in_(ids))
+        inner = inner.where(table.attr_id.in_(ids))
     if tq.datasets is not None:  # datasetId=a,@none
-        inner = inner.where(Inst.dataset_id.in_(sorted(tq.datasets)))
+        inner = inner.where(table.dataset_id.in_(sorted(tq.datasets)))
     if tq.lower is not None:
         inner = inner.where(time >= tq.lower)
     if tq.upper is not None:
@@ -151,7 +156,8 @@ def fetch_instances(
 
 def _instance(row: Any, ctx: ActiveContext, tq: TemporalQuery) -> dict[str, Any]:
     out = _compact_attr(row.instance, ctx, RenderOptions(sys_attrs=tq.sys_attrs))
-    out["instanceId"] = f"{INSTANCE_PREFIX}{row.id}"
+    prefix = DELETION_PREFIX if tq.timeproperty == "deletedAt" else INSTANCE_PREFIX
+    out["instanceId"] = f"{prefix}{row.id}"
     if tq.timeproperty != "observedAt":
         out[tq.timeproperty] = iso(row.at)
     return out

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cityops.context.models import ContextAttributeInstance
-from cityops.core.db import Base, UTCDateTime
+from cityops.context.models import BigId, ContextAttributeInstance
+from cityops.core.db import Base, JSONType, UTCDateTime
 
 HOURLY, DAILY = "PT1H", "P1D"
 PERIOD_SECONDS = {HOURLY: 3600, DAILY: 86400}
@@ -32,6 +33,23 @@ class ContextAttributeRollup(Base):
     min: Mapped[float | None] = mapped_column(Float)
     max: Mapped[float | None] = mapped_column(Float)
     sumsq: Mapped[float | None] = mapped_column(Float)
+
+
+class ContextAttributeDeletion(Base):
+    """The deletion of one attribute instance of an entity: what the temporal API serves
+    with timeproperty=deletedAt (GS CIM 009: an instance holding NGSI-LD Null, with its
+    deletedAt). Kept apart from the readings so that history queries, rollups and
+    aggregations never meet them; an entity's deletion takes them with it."""
+
+    __tablename__ = "ctx_attr_deletions"
+    __table_args__ = (Index("ix_ctx_attr_deletions_series", "entity_pk", "attr_id", "deleted_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entity_pk: Mapped[int] = mapped_column(ForeignKey("ctx_entities.pk", ondelete="CASCADE"))
+    attr_id: Mapped[int] = mapped_column(ForeignKey("ctx_attr_names.id"))
+    dataset_id: Mapped[str] = mapped_column(String(256), default="")  # "" = default instance
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    instance: Mapped[dict[str, Any]] = mapped_column(JSONType)  # {type, value: Null, deletedAt}
 
 
 class TemporalJobState(Base):

@@ -13,7 +13,7 @@ from cityops.context.jsonld import ActiveContext
 from cityops.context.query import split
 
 TIMERELS = ("before", "after", "between")
-TIMEPROPERTIES = ("observedAt", "modifiedAt", "createdAt")
+TIMEPROPERTIES = ("observedAt", "modifiedAt", "createdAt", "deletedAt")
 AGGR_METHODS = ("totalCount", "distinctCount", "sum", "avg", "min", "max", "stddev", "sumsq")
 _DURATION = re.compile(
     r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
@@ -133,6 +133,8 @@ def parse_temporal(params: dict[str, Any], ctx: ActiveContext) -> TemporalQuery:
     mode, sys_attrs = _mode(params)
     methods: tuple[str, ...] = ()
     period = None
+    if mode == "aggregatedValues" and timeproperty == "deletedAt":
+        raise bad_request("deletions hold no values to aggregate: timeproperty=deletedAt")
     if mode == "aggregatedValues":
         asked = split(params.get("aggrMethods")) or []
         if not asked:
