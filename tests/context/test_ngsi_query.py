@@ -144,6 +144,54 @@ def test_a_full_last_page_has_no_next_link(client, key):
     assert "next" not in links[0] and "prev" not in links[0]
 
 
+def _ids(client, key, path: str = "/entities", **params) -> list[str]:
+    response = client.get(f"{BASE}{path}", params=params, headers={**key, "Link": link()})
+    assert response.status_code == 200, response.text
+    return [e["id"].rsplit(":", 1)[-1] for e in response.json()]
+
+
+def test_order_by_attribute_values_ids_and_types(client, key):
+    aq = {"type": "AirQualityObserved"}
+    assert _ids(client, key, **aq, orderBy="pm25") == [
+        "PT-001",
+        "PT-004",
+        "PT-002",
+        "PT-003",
+        "PT-005",
+    ]
+    assert _ids(client, key, **aq, orderBy="pm25;desc", limit=2) == ["PT-005", "PT-003"]
+    page2 = _ids(client, key, **aq, orderBy="pm25;desc", limit=2, offset=2)
+    assert page2 == ["PT-002", "PT-004"]  # pages follow the order
+    assert _ids(client, key, **aq, orderBy="id;desc")[0] == "PT-005"
+    assert _ids(client, key, **aq, orderBy="pm25.unitCode,id;desc")[0] == "PT-005"
+    both = _ids(client, key, type="AirQualityObserved,Device", orderBy="type;desc,pm25")
+    assert both[0] == "D1" and both[1:] == ["PT-001", "PT-004", "PT-002", "PT-003", "PT-005"]
+    # an entity without the attribute comes last, in either direction
+    for direction in ("asc", "desc"):
+        mixed = _ids(client, key, type="AirQualityObserved,Device", orderBy=f"pm25;{direction}")
+        assert mixed[-1] == "D1"
+    temporal = _ids(
+        client,
+        key,
+        "/temporal/entities",
+        **aq,
+        orderBy="pm25;desc",
+        timerel="after",
+        timeAt="2000-01-01T00:00:00Z",
+    )
+    assert temporal == ["PT-005", "PT-003", "PT-002", "PT-004", "PT-001"]
+
+
+@pytest.mark.parametrize("order", ["pm25;up", "pm25..unitCode", ";desc", "pm25,"])
+def test_a_malformed_order_by_is_bad_request_data(client, key, order):
+    response = client.get(
+        f"{BASE}/entities",
+        params={"type": "AirQualityObserved", "orderBy": order},
+        headers={**key, "Link": link()},
+    )
+    assert response.status_code == 400, response.text
+
+
 def test_too_large_limit_is_too_many_results(client, key):
     response = client.get(
         f"{BASE}/entities", params={"type": "AirQualityObserved", "limit": 5000}, headers=key

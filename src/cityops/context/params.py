@@ -21,6 +21,7 @@ _SHARED_PARAMS = frozenset(
     | {"csf", "datasetId", "join", "joinLevel", "containedBy", "entityMap", "expandValues"}
 )
 QUERY_PARAMS = _SHARED_PARAMS | {
+    "orderBy",
     "type",
     "id",
     "idPattern",
@@ -33,7 +34,6 @@ QUERY_PARAMS = _SHARED_PARAMS | {
     "offset",
     "count",
     "scopeQ",
-    "orderBy",
     "collation",
 }
 RETRIEVE_PARAMS = _SHARED_PARAMS | {"type"}

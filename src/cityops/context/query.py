@@ -15,6 +15,7 @@ from cityops.context.entities import LOCATION_IRI, check_uri
 from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.jsonld import ActiveContext
 from cityops.context.models import ContextEntity
+from cityops.context.order import OrderTerm, order_clauses, parse_order
 from cityops.context.qlang_index import index_prefilter, parameterize
 from cityops.core.driver import SelectPlan, fetch_all, select_plan
 from cityops.core.policy import Principal, scope_filter
@@ -32,6 +33,7 @@ class EntityQuery:
     geo: Any = None  # geoquery.GeoQuery
     attrs: list[str] | None = None  # entities must have at least one of these
     scope_q: str | None = None
+    order: tuple[OrderTerm, ...] = ()  # orderBy (context.order)
     limit: int = 20
     offset: int = 0
     count: bool = False
@@ -78,6 +80,7 @@ def parse_query(
     if attrs and {"id", "type"} & set(attrs):
         raise bad_request("attrs names attributes; id and type are always there")
     query.attrs = [ctx.expand(a) for a in attrs] if attrs else None
+    query.order = parse_order(params.get("orderBy"), ctx)
     query.limit = _int(params.get("limit"), "limit", default_limit)
     query.offset = _int(params.get("offset"), "offset", 0)
     if query.limit > max_limit:
@@ -219,6 +222,7 @@ def _statements_of(
         query.id_pattern,
         tuple(query.attrs or ()),
         q_key,
+        query.order,
         query.limit,
         query.offset,
         id(ctx),  # the resolver keeps its contexts; the entry keeps this one and checks it
@@ -232,13 +236,18 @@ def _statements_of(
     if hit is not None and hit[1] is ctx and now - hit[0] < STATEMENT_TTL_S:
         return hit[2], hit[3], hit[4], params
     stmt = _statement(session, tenant, principal, query, ctx, params, columns)
-    page = stmt.order_by(ContextEntity.pk).limit(query.limit).offset(query.offset)
+    page = stmt.order_by(*_order(query, dialect)).limit(query.limit).offset(query.offset)
     plan = select_plan(conn, page)
     if key:
         if len(_statements) >= STATEMENT_CACHE_SIZE:
             _statements.pop(next(iter(_statements)), None)  # the oldest
         _statements[key] = (now, ctx, stmt, page, plan)
     return stmt, page, plan, params
+
+
+def _order(query: EntityQuery, dialect: str) -> list[Any]:
+    """ORDER BY of a query: its orderBy terms, then storage order (stable pages)."""
+    return [*order_clauses(query.order, ContextEntity.__table__, dialect), ContextEntity.pk]
 
 
 # The columns rendering an entity reads (render_entity, render_feature); the system
@@ -286,7 +295,7 @@ def run_query(
     geoprop = _geoproperty(query.geo, ctx)
     matched = [
         row
-        for row in conn.execute(stmt.order_by(ContextEntity.pk))
+        for row in conn.execute(stmt.order_by(*_order(query, conn.dialect.name)))
         if (geo := row.attrs.get(geoprop, {}).get("value")) and geoquery.matches(query.geo, geo)
     ]
     page = matched[query.offset : query.offset + query.limit]
