@@ -74,3 +74,29 @@ def test_lists_without_a_geojson_form_answer_json_or_refuse(client, key):
             assert response.status_code == status, (path, accept, response.text)
             if status == 200:
                 assert response.headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    ("lang", "tag"),
+    [
+        ("en", "en"),
+        ("fr", "fr-CH"),  # a range finds a more specific tag
+        ("vi-VN", "vi"),  # and a more specific range its language
+        ("de,en;q=0.5", "en"),
+        ("en;q=0.4,vi", "vi"),  # by weight, not by position
+        ("*", "vi"),
+        ("ja", "vi"),  # nothing matches, no @none: the first string
+    ],
+)
+def test_lang_picks_one_string_and_says_which(client, key, lang, tag):
+    names = {"vi": "Cầu Sông Cái", "en": "Cai Bridge", "fr-CH": "Pont de la Cai"}
+    body = {"name": {"type": "LanguageProperty", "languageMap": names}}
+    created = client.post(f"{BASE}/entities/{PT1}/attrs", json=body, headers=json_headers(key))
+    assert created.status_code == 204, created.text
+    headers = {**key, "Link": link()}
+    got = client.get(f"{BASE}/entities/{PT1}", params={"lang": lang}, headers=headers).json()
+    assert got["name"] == {"type": "Property", "value": names[tag], "lang": tag}
+    simple = client.get(
+        f"{BASE}/entities/{PT1}", params={"lang": lang, "options": "keyValues"}, headers=headers
+    )
+    assert simple.json()["name"] == names[tag]

@@ -37,11 +37,12 @@ def _compact_attr(attr: dict[str, Any], ctx: ActiveContext, opts: RenderOptions)
         elif isinstance(item, dict):
             out[ctx.compact(key)] = _compact_attr(item, ctx, opts)
     if kind == "LanguageProperty" and opts.lang:
-        out = {
-            "type": "Property",
-            "value": _pick_lang(attr.get("languageMap", {}), opts.lang),
-            "lang": opts.lang,
-        } | {k: v for k, v in out.items() if k not in ("type", "languageMap")}
+        tag, value = pick_lang(attr.get("languageMap", {}), opts.lang)
+        out = (
+            {"type": "Property", "value": value}
+            | ({"lang": tag} if tag else {})
+            | {k: v for k, v in out.items() if k not in ("type", "languageMap")}
+        )
     if opts.concise:
         out.pop("type", None)
         if set(out) == {"value"}:
@@ -53,18 +54,42 @@ def _compact_vocab(value: Any, ctx: ActiveContext) -> Any:
     return [ctx.compact(v) for v in value] if isinstance(value, list) else ctx.compact(value)
 
 
-def _pick_lang(language_map: dict[str, Any], lang: str) -> Any:
-    for tag in [t.strip() for t in lang.split(",")] + ["@none", "en", "vi"]:
-        if tag in language_map:
-            return language_map[tag]
-    return next(iter(language_map.values()), None)
+def pick_lang(language_map: dict[str, Any], lang: str) -> tuple[str | None, Any]:
+    """The language tag and string a `lang` filter picks from a languageMap (GS CIM 009
+    4.15): its ranges by weight (`fr-CH,fr;q=0.9,*;q=0.5`), each matching a tag exactly, then
+    by prefix either way (fr-CH finds fr, fr finds fr-CH), `*` any; none matching, the
+    @none string, else the first one. The tag is the map's (what the answer's `lang` says)."""
+    ranges = []
+    for order, item in enumerate(lang.split(",")):
+        tag, _, weight = item.strip().partition(";")
+        try:
+            q = float(weight.strip()[2:]) if weight.strip().startswith("q=") else 1.0
+        except ValueError:
+            q = 1.0
+        if tag.strip() and q > 0:
+            ranges.append((-q, order, tag.strip().lower()))
+    keys = {k.lower(): k for k in language_map if k != "@none"}
+    for _, _, wanted in sorted(ranges):
+        if wanted == "*" and keys:
+            key = next(iter(keys.values()))
+            return key, language_map[key]
+        found = keys.get(wanted) or next(
+            (k for low, k in keys.items() if low.startswith(f"{wanted}-")), None
+        )
+        found = found or keys.get(wanted.split("-")[0])
+        if found is not None:
+            return found, language_map[found]
+    if "@none" in language_map:
+        return "@none", language_map["@none"]
+    key = next(iter(language_map), None)
+    return key, language_map.get(key) if key is not None else None
 
 
 def _simplified_value(attr: dict[str, Any], opts: RenderOptions) -> Any:
     kind = attr.get("type", "Property")
     if kind == "LanguageProperty":
         lm = attr.get("languageMap", {})
-        return _pick_lang(lm, opts.lang) if opts.lang else {"languageMap": lm}
+        return pick_lang(lm, opts.lang)[1] if opts.lang else {"languageMap": lm}
     if kind == "VocabProperty":
         return {"vocab": attr.get("vocab")}
     if kind == "JsonProperty":
