@@ -484,3 +484,14 @@ def test_dataset_id_selects_the_instances_a_read_shows(client, key):
     default = client.get(url, params={"datasetId": "@none"}, headers=headers).json()
     assert default["speed"] == {"type": "Property", "value": 50}
     assert default["name"]["value"] == "Xe buýt 09"
+
+
+def test_older_core_context_versions_are_served_offline(client, key):
+    """A client naming the v1.6 core @context (as the ETSI suite's data files do) is served
+    from what ships with CityOps, not refused for want of internet."""
+    core16 = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.6.jsonld"
+    body = air_quality(1, 3.0) | {"@context": [ENV_CONTEXT, core16]}
+    headers = {**key, "Content-Type": "application/ld+json"}
+    created = client.post(f"{BASE}/entities", content=orjson.dumps(body), headers=headers)
+    assert created.status_code == 201, created.text
+    assert entity(client, key)["pm25"]["value"] == 3.0
