@@ -212,3 +212,37 @@ def test_batch_readings_fill_the_history_once_per_time_and_a_resent_time_replace
         headers={**key, "Link": link()},
     )
     assert [e["id"] for e in found.json()] == ["urn:ngsi-ld:AirQualityObserved:PT-042"]
+
+
+@pytest.mark.parametrize("twice", [False, True])  # True: a duplicate id takes the per-entity path
+def test_batch_update_no_overwrite_reports_the_attributes_it_kept(client, key, twice):
+    created = client.post(
+        f"{BASE}/entityOperations/create",
+        json=[air_quality(1, 10), air_quality(2, 20)],
+        headers=json_headers(key),
+    )
+    assert created.status_code == 201
+    no2 = {"type": "Property", "value": 7}
+    body = [
+        {"id": air_quality(1, 0)["id"], "type": "AirQualityObserved", "no2": no2}
+        | {"pm25": {"type": "Property", "value": 99}},
+        {"id": air_quality(2, 0)["id"], "type": "AirQualityObserved", "no2": no2},
+    ]
+    if twice:
+        body.append(body[1])
+    response = client.post(
+        f"{BASE}/entityOperations/update",
+        params={"options": "noOverwrite"},
+        json=body,
+        headers=json_headers(key),
+    )
+    assert response.status_code == 207, response.text
+    report = response.json()
+    assert report["success"][0] == air_quality(2, 0)["id"]
+    error, *more = report["errors"]
+    assert error["entityId"] == air_quality(1, 0)["id"]
+    # sent twice, the second no2 of PT-002 finds the first one written: kept, and said so
+    assert [e["entityId"] for e in more] == ([air_quality(2, 0)["id"]] if twice else [])
+    assert error["error"]["type"].endswith("/AlreadyExists") and "pm25" in error["error"]["detail"]
+    got = client.get(f"{BASE}/entities/{body[0]['id']}", headers={**key, "Link": link()}).json()
+    assert got["pm25"]["value"] == 10 and got["no2"]["value"] == 7  # kept, and added

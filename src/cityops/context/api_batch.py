@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from cityops.context import http
 from cityops.context.api import run_store
-from cityops.context.bulk import BulkResult, bulk_write, can_bulk
+from cityops.context.bulk import BulkResult, bulk_write, can_bulk, not_overwritten
 from cityops.context.entities import ParsedEntity, check_uri, parse_attributes, parse_entity
 from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.events import EntityChanged
@@ -73,12 +73,23 @@ def _each(
             outcome.fail(entity_id, result)
         elif result is not None:
             ident, event, created = result
-            outcome.success.append(ident)
+            kept = _kept(event)
+            if kept:
+                outcome.fail(ident, not_overwritten(kept))
+            else:
+                outcome.success.append(ident)
             if created:
                 outcome.created.append(ident)
             if event:
                 outcome.events.append(event)
     return outcome
+
+
+def _kept(event: Any) -> list[str]:
+    """The attributes a noOverwrite write left as they were."""
+    if not isinstance(event, WriteResult):
+        return []
+    return [iri for iri, why in event.not_updated if why.startswith("noOverwrite")]
 
 
 async def _array(request: Request) -> tuple[list[Item], BatchOutcome]:

@@ -145,13 +145,17 @@ def bulk_write(
             updates.append(_update_row(store, old, item, attrs, mode))
             old["attrs"] = attrs
             applied = {i: a for i, a in item.attrs.items() if attrs.get(i) is a}
+            kept = [i for i in item.attrs if i not in applied]  # noOverwrite left them
             changed.extend((item.entity_id, i, a) for i, a in applied.items())
             if mode == "replace":
                 replaced.append(old["pk"])
                 indexed.extend((old["pk"], i, a, None) for i, a in attrs.items())
             else:
                 indexed.extend((old["pk"], i, a, before.get(i)) for i, a in applied.items())
-            result.success.append(item.entity_id)
+            if kept:
+                result.errors.append((item.entity_id, not_overwritten(kept)))
+            else:
+                result.success.append(item.entity_id)
             result.events.append(_event(store, old, item, sorted(applied)))
         except NgsiLdError as err:
             result.errors.append((item.entity_id, err))
@@ -168,6 +172,14 @@ def bulk_write(
             result.errors.append((item.entity_id, err))
     _history(store, changed, pks)
     return result
+
+
+def not_overwritten(iris: list[str]) -> NgsiLdError:
+    """How a batch update with noOverwrite reports an entity whose attributes it kept (its
+    other attributes are written): AlreadyExists, naming them."""
+    return NgsiLdError(
+        "AlreadyExists", f"attributes kept as they were (noOverwrite): {', '.join(iris)}"
+    )
 
 
 def _update_row(

@@ -285,7 +285,8 @@ class EntityStore:
             for ds, attr in by_ds.items():
                 exists = ds in new_ds.get(iri, {})
                 if (mode == "update" and not exists) or (mode == "append-keep" and exists):
-                    result.not_updated.append((iri, f"datasetId {ds}"))
+                    why = "does not exist" if mode == "update" else "noOverwrite"
+                    result.not_updated.append((iri, f"{why} (datasetId {ds})"))
                     continue
                 self._stamp({iri: attr}, {iri: new_ds.get(iri, {}).get(ds, {})})
                 new_ds.setdefault(iri, {})[ds] = attr
