@@ -229,6 +229,29 @@ def test_geojson_representation(client, key):
     feature = collection["features"][0]
     assert feature["geometry"] == {"type": "Point", "coordinates": [108.45, 11.35]}
     assert feature["properties"]["pm25"]["value"] == 90.0
+    assert collection["@context"] == [ENV_CONTEXT]  # GeoJSON-LD: the context travels along
+
+
+def test_geojson_geometry_from_another_geo_property(client, key):
+    """A station's catchment area drawn instead of its position (geometryProperty); an
+    entity without that property is a Feature with no geometry."""
+    area = {"type": "Polygon", "coordinates": [[[108, 10], [108.2, 10], [108.2, 10.2], [108, 10]]]}
+    patch = {"catchment": {"type": "GeoProperty", "value": area}}
+    station = "urn:ngsi-ld:AirQualityObserved:PT-001"
+    added = client.post(f"{BASE}/entities/{station}/attrs", json=patch, headers=json_headers(key))
+    assert added.status_code == 204, added.text
+    geo = {**key, "Link": link(), "Accept": "application/geo+json"}
+    one = client.get(
+        f"{BASE}/entities/{station}", params={"geometryProperty": "catchment"}, headers=geo
+    ).json()
+    assert one["type"] == "Feature" and one["geometry"] == area
+    assert one["properties"]["location"]["value"]["type"] == "Point"
+    many = client.get(
+        f"{BASE}/entities",
+        params={"type": "AirQualityObserved", "geometryProperty": "catchment", "limit": 2},
+        headers=geo,
+    ).json()["features"]
+    assert [f["geometry"] for f in many] == [area, None]
 
 
 def test_batch_query_with_a_query_body(client, key):

@@ -115,7 +115,8 @@ async def query_entities(request: Request, principal: NgsiPrincipal) -> Response
         with request.app.state.db.reading() as conn:
             rows, total, more = run_page(conn, tenant, principal, query, ctx, columns)
             if neg.media == "application/geo+json":
-                return [render_feature(r, ctx, opts) for r in rows], total, more
+                geo = _geometry_property(request, ctx)
+                return [render_feature(r, ctx, opts, geo) for r in rows], total, more
             rendered = (render_entity(r, ctx, opts) for r in rows)
             return [e for e in rendered if e], total, more  # (pick/omit may leave nothing)
 
@@ -126,6 +127,12 @@ async def query_entities(request: Request, principal: NgsiPrincipal) -> Response
         body = {"type": "FeatureCollection", "features": items}
     links = http.page_links(request, query.offset, query.limit, more)
     return http.respond(request, body, ctx, neg.media, headers=headers, links=links)
+
+
+def _geometry_property(request: Request, ctx: Any) -> str:
+    """The GeoProperty a GeoJSON Feature takes its geometry from (geometryProperty,
+    default location; one the entity lacks gives a null geometry)."""
+    return ctx.expand(request.query_params.get("geometryProperty") or "location")
 
 
 @router.get("/entities/{entity_id:path}")
@@ -147,7 +154,7 @@ async def get_entity(request: Request, entity_id: str, principal: NgsiPrincipal)
             ):  # GS CIM 009 5.7.1.4: nothing asked for is there
                 raise not_found(f"entity {entity_id} has none of the attributes asked for")
             if neg.media == "application/geo+json":
-                return render_feature(row, ctx, opts)
+                return render_feature(row, ctx, opts, _geometry_property(request, ctx))
             out = render_entity(row, ctx, opts)
             if not set(out) - {"@context"}:  # pick/omit left nothing of it
                 raise not_found(f"entity {entity_id} has none of the members asked for")

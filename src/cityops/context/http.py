@@ -245,13 +245,17 @@ def respond(
     """Serialise a body, adding @context (ld+json) or a Link header (json, geo+json).
     `links`: more Link header fields (page_links), each a header line of its own."""
     headers = dict(headers or {})
+    context = ctx.source if ctx.source is not None else CORE_CONTEXT_URL
     if media == "application/ld+json":
-        context = ctx.source if ctx.source is not None else CORE_CONTEXT_URL
         if isinstance(body, list):
             body = [b | {"@context": context} for b in body]
         elif isinstance(body, dict):
             body = body | {"@context": context}
     else:
+        if media == "application/geo+json" and isinstance(body, dict):
+            # GeoJSON-LD: the Feature (FeatureCollection) carries its @context as a foreign
+            # member (GS CIM 009 6.3.15), as the ETSI suite's 018_05 expects
+            body = body | {"@context": context if isinstance(context, list) else [context]}
         url = ctx.link_url or CORE_CONTEXT_URL
         headers["Link"] = f'<{url}>; rel="{JSONLD_REL}"; type="application/ld+json"'
     response = Response(orjson.dumps(body), status_code=status, media_type=media, headers=headers)

@@ -150,7 +150,7 @@ def render_feature(
 ) -> dict[str, Any]:
     """Render an entity as a GeoJSON Feature (Accept: application/geo+json)."""
     body = render_entity(row, ctx, opts)
-    geo = row.attrs.get(geoproperty, {})
+    geo = row.attrs.get(geoproperty) or {}
     props = {k: v for k, v in body.items() if k != "id"}
     return {
         "id": row.entity_id,
