@@ -182,6 +182,47 @@ def test_order_by_attribute_values_ids_and_types(client, key):
     assert temporal == ["PT-005", "PT-003", "PT-002", "PT-004", "PT-001"]
 
 
+@pytest.mark.parametrize(
+    ("scope_q", "expected"),
+    [
+        ("/LamDong/PhanThiet", ["PT-001", "PT-002"]),
+        ("/LamDong/+", ["PT-001", "PT-002", "PT-003"]),
+        ("/LamDong/#", ["PT-001", "PT-002", "PT-003", "PT-004"]),
+        ("/LamDong/+/MuiNe", ["PT-004"]),
+        ("/#", ["PT-001", "PT-002", "PT-003", "PT-004"]),
+        ("/LamDong/PhanThiet;/Water", ["PT-002"]),
+        ("/Water,/LamDong/BaoLoc", ["PT-002", "PT-003"]),
+        ("(/Water|/LamDong/BaoLoc);/LamDong/#", ["PT-002", "PT-003"]),
+        ("/LamDong/Phan_hiet", []),  # a scope's characters are literal
+    ],
+)
+def test_scope_q_selects_by_scope(client, key, scope_q, expected):
+    scopes = {
+        1: ["/LamDong/PhanThiet"],
+        2: ["/LamDong/PhanThiet", "/Water"],
+        3: ["/LamDong/BaoLoc"],
+        4: ["/LamDong/PhanThiet/MuiNe"],
+    }
+    for n, scope in scopes.items():
+        station = f"urn:ngsi-ld:AirQualityObserved:PT-{n:03d}"
+        body = {"scope": scope}
+        added = client.post(
+            f"{BASE}/entities/{station}/attrs", json=body, headers=json_headers(key)
+        )
+        assert added.status_code == 204, added.text
+    assert _ids(client, key, type="AirQualityObserved", scopeQ=scope_q) == expected
+
+
+@pytest.mark.parametrize("scope_q", ["LamDong", "/LamDong//x", "/#/x", "(/a", "/a;", "/a)"])
+def test_a_malformed_scope_q_is_bad_request_data(client, key, scope_q):
+    response = client.get(
+        f"{BASE}/entities",
+        params={"type": "AirQualityObserved", "scopeQ": scope_q},
+        headers={**key, "Link": link()},
+    )
+    assert response.status_code == 400, response.text
+
+
 @pytest.mark.parametrize("order", ["pm25;up", "pm25..unitCode", ";desc", "pm25,"])
 def test_a_malformed_order_by_is_bad_request_data(client, key, order):
     response = client.get(

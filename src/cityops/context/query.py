@@ -17,6 +17,7 @@ from cityops.context.jsonld import ActiveContext
 from cityops.context.models import ContextEntity
 from cityops.context.order import OrderTerm, order_clauses, parse_order
 from cityops.context.qlang_index import index_prefilter, parameterize
+from cityops.context.scopeq import parse_scope_q, scope_condition
 from cityops.core.driver import SelectPlan, fetch_all, select_plan
 from cityops.core.policy import Principal, scope_filter
 from cityops.core.units.models import Unit
@@ -32,7 +33,7 @@ class EntityQuery:
     q: Any = None  # qlang.QExpr
     geo: Any = None  # geoquery.GeoQuery
     attrs: list[str] | None = None  # entities must have at least one of these
-    scope_q: str | None = None
+    scope_q: Any = None  # scopeq.parse_scope_q's tree
     order: tuple[OrderTerm, ...] = ()  # orderBy (context.order)
     limit: int = 20
     offset: int = 0
@@ -81,6 +82,8 @@ def parse_query(
         raise bad_request("attrs names attributes; id and type are always there")
     query.attrs = [ctx.expand(a) for a in attrs] if attrs else None
     query.order = parse_order(params.get("orderBy"), ctx)
+    if params.get("scopeQ"):
+        query.scope_q = parse_scope_q(params["scopeQ"])
     query.limit = _int(params.get("limit"), "limit", default_limit)
     query.offset = _int(params.get("offset"), "offset", 0)
     if query.limit > max_limit:
@@ -134,6 +137,9 @@ def _statement(
         )
     if query.ids:
         stmt = stmt.where(ContextEntity.entity_id.in_(query.ids))
+    if query.scope_q is not None:
+        dialect = _connection(session).dialect.name
+        stmt = stmt.where(scope_condition(query.scope_q, ContextEntity.scopes, dialect))
     if query.id_pattern:
         stmt = stmt.where(ContextEntity.entity_id.regexp_match(query.id_pattern))
     if query.attrs:  # entities holding at least one of them (SQLite's JSON_QUOTE of a
@@ -223,6 +229,7 @@ def _statements_of(
         tuple(query.attrs or ()),
         q_key,
         query.order,
+        query.scope_q,
         query.limit,
         query.offset,
         id(ctx),  # the resolver keeps its contexts; the entry keeps this one and checks it
