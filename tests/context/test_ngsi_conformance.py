@@ -495,3 +495,11 @@ def test_older_core_context_versions_are_served_offline(client, key):
     created = client.post(f"{BASE}/entities", content=orjson.dumps(body), headers=headers)
     assert created.status_code == 201, created.text
     assert entity(client, key)["pm25"]["value"] == 3.0
+
+
+@pytest.mark.parametrize("name", ["type", "id", "@type"])
+def test_a_keyword_is_not_an_entity_type(client, key, name):
+    body = {"id": PT1, "type": name}
+    response = client.post(f"{BASE}/entities", json=body, headers=json_headers(key))
+    assert response.status_code == 400, response.text
+    assert response.json()["type"].endswith("BadRequestData")

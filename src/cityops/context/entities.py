@@ -320,11 +320,15 @@ def parse_entity(payload: Any, ctx: ActiveContext) -> ParsedEntity:
         kind = kind[0]
     if not isinstance(kind, str) or not kind or _FORBIDDEN_NAME.search(kind):
         raise bad_request(f"entity {entity_id} needs a 'type' (one type name)")
+    if kind in KEYWORD_ALIASES or kind.startswith("@"):
+        raise bad_request(f"entity {entity_id}: {kind!r} is a JSON-LD keyword, not a type name")
     attrs, datasets = parse_attributes(payload, ctx)
     scopes = parse_scope(payload.get("scope"), f"entity {entity_id}")
     return ParsedEntity(entity_id, ctx.expand(kind), attrs, datasets, scopes)
 
 
+# the core @context's aliases of JSON-LD keywords: never a type's name
+KEYWORD_ALIASES = frozenset({"id", "type"})
 _SCOPE = re.compile(r"/[^/#+\s]+(/[^/#+\s]+)*")
 
 
