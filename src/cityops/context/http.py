@@ -186,7 +186,7 @@ class Negotiated:
 
 # What the entity endpoints serve, in the order of preference among types a client names
 # with equal q; matched only through a wildcard (*/*, application/*), JSON comes first, as
-# GS CIM 009 6.3.4 makes it the default.
+# NGSI-LD makes it the default.
 ENTITY_MEDIA = ("application/ld+json", "application/geo+json", "application/json")
 PLAIN_MEDIA = ("application/ld+json", "application/json")
 
@@ -254,7 +254,7 @@ def respond(
     else:
         if media == "application/geo+json" and isinstance(body, dict):
             # GeoJSON-LD: the Feature (FeatureCollection) carries its @context as a foreign
-            # member (GS CIM 009 6.3.15), as the ETSI suite's 018_05 expects
+            # member, as the ETSI suite's 018_05 expects
             body = body | {"@context": context if isinstance(context, list) else [context]}
         url = ctx.link_url or CORE_CONTEXT_URL
         headers["Link"] = f'<{url}>; rel="{JSONLD_REL}"; type="application/ld+json"'

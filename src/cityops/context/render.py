@@ -55,10 +55,10 @@ def _compact_vocab(value: Any, ctx: ActiveContext) -> Any:
 
 
 def pick_lang(language_map: dict[str, Any], lang: str) -> tuple[str | None, Any]:
-    """The language tag and string a `lang` filter picks from a languageMap (GS CIM 009
-    4.15): its ranges by weight (`fr-CH,fr;q=0.9,*;q=0.5`), each matching a tag exactly, then
-    by prefix either way (fr-CH finds fr, fr finds fr-CH), `*` any; none matching, the
-    @none string, else the first one. The tag is the map's (what the answer's `lang` says)."""
+    """The language tag and string a `lang` filter picks from a LanguageProperty's map: its
+    ranges by weight (`fr-CH,fr;q=0.9,*;q=0.5`), each matching a tag exactly, then by prefix
+    either way (fr-CH finds fr, fr finds fr-CH), `*` any; none matching, the @none string,
+    else the first one. The tag is the map's (what the answer's `lang` says)."""
     ranges = []
     for order, item in enumerate(lang.split(",")):
         tag, _, weight = item.strip().partition(";")
