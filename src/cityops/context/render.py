@@ -58,7 +58,7 @@ def pick_lang(language_map: dict[str, Any], lang: str) -> tuple[str | None, Any]
     """The language tag and string a `lang` filter picks from a LanguageProperty's map: its
     ranges by weight (`fr-CH,fr;q=0.9,*;q=0.5`), each matching a tag exactly, then by prefix
     either way (fr-CH finds fr, fr finds fr-CH), `*` any; none matching, the @none string,
-    else the first one. The tag is the map's (what the answer's `lang` says)."""
+    else the first tag's. The tag is the map's (what the answer's `lang` says)."""
     ranges = []
     for order, item in enumerate(lang.split(",")):
         tag, _, weight = item.strip().partition(";")
@@ -68,7 +68,8 @@ def pick_lang(language_map: dict[str, Any], lang: str) -> tuple[str | None, Any]
             q = 1.0
         if tag.strip() and q > 0:
             ranges.append((-q, order, tag.strip().lower()))
-    keys = {k.lower(): k for k in language_map if k != "@none"}
+    keys = {k.lower(): k for k in sorted(language_map) if k != "@none"}  # (PostgreSQL's
+    # JSONB keeps no key order: "the first" is the first tag in order, on both databases)
     for _, _, wanted in sorted(ranges):
         if wanted == "*" and keys:
             key = next(iter(keys.values()))
@@ -81,7 +82,7 @@ def pick_lang(language_map: dict[str, Any], lang: str) -> tuple[str | None, Any]
             return found, language_map[found]
     if "@none" in language_map:
         return "@none", language_map["@none"]
-    key = next(iter(language_map), None)
+    key = next(iter(keys.values()), None)
     return key, language_map.get(key) if key is not None else None
 
 
