@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from typing import Any
 
 from shapely.geometry import shape
@@ -21,6 +20,7 @@ from cityops.context.store_rows import (
     PK,
     PLACE_COLUMNS,
     EntityRow,
+    WriteResult,
     find_stmt,
     instances_of,
     triples,
@@ -32,14 +32,6 @@ from cityops.core.driver import executemany, fetch_first
 from cityops.core.policy import Perm, Principal, can, in_scope
 from cityops.core.units.locate import locator_for
 from cityops.core.units.service import unit_path
-
-
-@dataclass
-class WriteResult:
-    """What a write did: the events to publish and the attributes it left alone."""
-
-    events: list[EntityChanged] = field(default_factory=list)
-    not_updated: list[tuple[str, str]] = field(default_factory=list)  # (attr IRI, reason)
 
 
 class EntityStore:

@@ -1,15 +1,26 @@
 """Rows and statements of the entity store (store.py): the lookup and update statements,
-built once, a plain row for writes outside the ORM, and the instances an entity holds."""
+built once, a plain row for writes outside the ORM, the instances an entity holds, and what
+a write did (WriteResult)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, Update, bindparam, select, update
 from sqlalchemy.orm import instrumentation
 
+from cityops.context.events import EntityChanged
 from cityops.context.models import ContextEntity
+
+
+@dataclass
+class WriteResult:
+    """What a write did: the events to publish and the attributes it left alone."""
+
+    events: list[EntityChanged] = field(default_factory=list)
+    not_updated: list[tuple[str, str]] = field(default_factory=list)  # (attr IRI, reason)
 
 
 def instances_of(row: ContextEntity, only: str | None = None) -> list[dict[str, Any]]:
