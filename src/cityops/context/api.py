@@ -15,6 +15,7 @@ from cityops.context import http
 from cityops.context.entities import (
     ENTITY_MEMBERS,
     SCOPE_IRI,
+    added_types,
     attribute_instances,
     check_uri,
     null_instance,
@@ -318,6 +319,7 @@ async def append_attributes(request: Request, entity_id: str, principal: NgsiPri
         raise bad_request("the body must be an object of attributes")
     attrs, datasets = parse_attributes(body, ctx)
     scopes = parse_scope(body.get("scope"), f"entity {entity_id}")
+    types = added_types(body, entity_id, ctx)
     keep = "noOverwrite" in (split(request.query_params.get("options")) or [])
     mode = "append-keep" if keep else "append"
 
@@ -326,6 +328,7 @@ async def append_attributes(request: Request, entity_id: str, principal: NgsiPri
         result = s.write_attrs(row, attrs, datasets, mode=mode)
         if scopes is not None:
             s.write_scopes(row, scopes, mode)
+        s.add_types(row, types)
         return result
 
     result = await run_store(request, principal, work, entity=entity_id)
@@ -343,12 +346,14 @@ async def update_attributes(request: Request, entity_id: str, principal: NgsiPri
     body, deletes = split_nulls(body, ctx)
     attrs, datasets = parse_attributes(body, ctx)
     scopes = parse_scope(body.get("scope"), f"entity {entity_id}")
+    types = added_types(body, entity_id, ctx)
 
     def work(s: EntityStore) -> WriteResult:
         row = s.get(entity_id, orm=bool(deletes))
         result = s.write_attrs(row, attrs, datasets, mode="update")
         if scopes is not None and not s.write_scopes(row, scopes, "update"):
             result.not_updated.append((SCOPE_IRI, "the entity has no scope to update"))
+        s.add_types(row, types)
         for iri, dataset in deletes:
             try:
                 result.events.append(s.delete_attr(row, iri, dataset, False))

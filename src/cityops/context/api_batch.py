@@ -13,7 +13,13 @@ from fastapi.responses import Response
 from cityops.context import http
 from cityops.context.api import run_store
 from cityops.context.bulk import BulkResult, bulk_write, can_bulk, not_overwritten
-from cityops.context.entities import ParsedEntity, check_uri, parse_attributes, parse_entity
+from cityops.context.entities import (
+    ParsedEntity,
+    check_uri,
+    parse_attributes,
+    parse_entity,
+    parse_types,
+)
 from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
@@ -162,13 +168,23 @@ def _parse_all(items: list[Item], outcome: BatchOutcome, *, need_type: bool) -> 
             if need_type:
                 parsed.append(parse_entity(item, ctx))
                 continue
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                raise bad_request("each entity needs an id")
-            attrs, datasets = parse_attributes(item, ctx)
-            parsed.append(ParsedEntity(item["id"], "", attrs, datasets))
+            parsed.append(_fragment(item, ctx))
         except NgsiLdError as err:
             outcome.fail(item.get("id") if isinstance(item, dict) else item, err)
     return parsed
+
+
+def _fragment(item: Any, ctx: ActiveContext) -> ParsedEntity:
+    """An entity of a batch update: its id, attributes and the types it adds (if any)."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+        raise bad_request("each entity needs an id")
+    attrs, datasets = parse_attributes(item, ctx)
+    if item.get("type") is None:
+        return ParsedEntity(item["id"], "", attrs, datasets)
+    types = parse_types(item["type"], f"entity {item['id']}", ctx)
+    return ParsedEntity(
+        item["id"], types[0], attrs, datasets, None, types if len(types) > 1 else None
+    )
 
 
 async def _bulk_or_each(
@@ -205,21 +221,17 @@ def _legacy_step(mode: str, create_missing: bool) -> Any:
             if row is None:
                 return parsed.entity_id, store.create(parsed), True
         else:
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                raise bad_request("each entity needs an id")
-            attrs, datasets = parse_attributes(item, ctx)
-            parsed = ParsedEntity(item["id"], "", attrs, datasets)
-            row = store.get(item["id"])
+            parsed = _fragment(item, ctx)
+            row = store.get(parsed.entity_id)
         if not store.visible(row):
             raise NgsiLdError("Forbidden", f"entity {parsed.entity_id} is outside your scope")
         if mode == "replace":
             return parsed.entity_id, store.replace(parsed, row), False
         write_mode = "append-keep" if mode == "update-keep" else "append"
-        return (
-            parsed.entity_id,
-            store.write_attrs(row, parsed.attrs, parsed.datasets, mode=write_mode),
-            False,
-        )
+        result = store.write_attrs(row, parsed.attrs, parsed.datasets, mode=write_mode)
+        if parsed.type:
+            store.add_types(row, parsed.types or [parsed.type])
+        return parsed.entity_id, result, False
 
     return step
 

@@ -38,18 +38,23 @@ def census(request: Request, principal: Principal) -> Census:
     tenant = http.tenant(request)
     out = Census()
     with request.app.state.db.session() as session:
-        stmt = select(ContextEntity.type, ContextEntity.attrs).where(ContextEntity.tenant == tenant)
+        stmt = select(ContextEntity.type, ContextEntity.types, ContextEntity.attrs).where(
+            ContextEntity.tenant == tenant
+        )
         if principal.unit_path is not None:
             stmt = stmt.outerjoin(Unit, Unit.id == ContextEntity.unit_id).where(
                 scope_filter(principal, Unit.path)
             )
-        for kind, attrs in session.execute(stmt):
-            out.type_count[kind] += 1
+        for first, several, attrs in session.execute(stmt):
+            kinds = several or [first]  # an entity counts under each of its types
+            for kind in kinds:
+                out.type_count[kind] += 1
             for iri, attr in attrs.items():
-                out.type_attrs[kind].add(iri)
                 out.attr_count[iri] += 1
                 out.attr_kinds[iri].add(attr.get("type", "Property"))
-                out.attr_types[iri].add(kind)
+                for kind in kinds:
+                    out.type_attrs[kind].add(iri)
+                    out.attr_types[iri].add(kind)
     return out
 
 

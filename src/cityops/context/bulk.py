@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from sqlalchemy import bindparam, select, update
 
-from cityops.context import history, value_index
+from cityops.context import history, typesel, value_index
 from cityops.context.entities import LOCATION_IRI, ParsedEntity, numeric_value, parse_datetime
 from cityops.context.errors import NgsiLdError, not_found
 from cityops.context.events import EntityChanged
@@ -47,6 +47,7 @@ _COLS = (
     T.c.pk,
     T.c.entity_id,
     T.c.type,
+    T.c.types,
     T.c.attrs,
     T.c.datasets,
     T.c.unit_id,
@@ -57,7 +58,7 @@ _COLS = (
     T.c.scopes,
 )
 _NAMES = [c.key for c in _COLS]
-_JSON = ("attrs", "datasets", "scopes")
+_JSON = ("types", "attrs", "datasets", "scopes")
 
 
 def existing_rows(store: EntityStore, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -188,9 +189,15 @@ def _update_row(
     row = {
         "b_pk": old["pk"],
         "b_attrs": attrs,
-        "b_type": item.type if mode == "replace" else old["type"],
         "b_modified_at": store.now,
     }
+    if mode == "replace":
+        row["b_type"], row["b_types"] = old["type"], old["types"] = item.type, item.types
+    elif item.type and (item.types or old["types"] or item.type != old["type"]):
+        # the types of an update are added (GS CIM 009 4.16)
+        type_, types = typesel.added(old["type"], old["types"], item.types or [item.type])
+        if (type_, types) != (old["type"], old["types"]):
+            row["b_type"], row["b_types"] = old["type"], old["types"] = type_, types
     if mode == "replace":  # the new entity has no dataset instances (see can_bulk)
         row["b_datasets"] = old["datasets"] = None
     if mode == "replace" or item.scopes is not None:
@@ -241,6 +248,8 @@ def _event(
         "attrs": old["attrs"],
         "datasets": old["datasets"] or {},
     }
+    if old["types"]:
+        snapshot["types"] = old["types"]
     return EntityChanged(
         op="update",
         tenant=store.tenant,

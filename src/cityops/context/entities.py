@@ -81,6 +81,7 @@ class ParsedEntity:
     attrs: dict[str, Any] = field(default_factory=dict)
     datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
     scopes: list[str] | None = None
+    types: list[str] | None = None  # every type, when there are several (`type`: the first)
 
 
 def iso(dt: datetime) -> str:
@@ -315,16 +316,35 @@ def parse_entity(payload: Any, ctx: ActiveContext) -> ParsedEntity:
     if not isinstance(payload, dict):
         raise bad_request("an entity must be a JSON object")
     entity_id = check_uri(payload.get("id"), "entity id")
-    kind = payload.get("type")
-    if isinstance(kind, list) and len(kind) == 1:
-        kind = kind[0]
-    if not isinstance(kind, str) or not kind or _FORBIDDEN_NAME.search(kind):
-        raise bad_request(f"entity {entity_id} needs a 'type' (one type name)")
-    if kind in KEYWORD_ALIASES or kind.startswith("@"):
-        raise bad_request(f"entity {entity_id}: {kind!r} is a JSON-LD keyword, not a type name")
+    if payload.get("type") is None:
+        raise bad_request(f"entity {entity_id} needs a 'type'")
+    types = parse_types(payload["type"], f"entity {entity_id}", ctx)
     attrs, datasets = parse_attributes(payload, ctx)
     scopes = parse_scope(payload.get("scope"), f"entity {entity_id}")
-    return ParsedEntity(entity_id, ctx.expand(kind), attrs, datasets, scopes)
+    return ParsedEntity(
+        entity_id, types[0], attrs, datasets, scopes, types if len(types) > 1 else None
+    )
+
+
+def added_types(body: dict[str, Any], entity_id: str, ctx: ActiveContext) -> list[str]:
+    """The types an append, update or merge adds to an entity (GS CIM 009 4.16)."""
+    if body.get("type") is None:
+        return []
+    return parse_types(body["type"], f"entity {entity_id}", ctx)
+
+
+def parse_types(value: Any, what: str, ctx: ActiveContext) -> list[str]:
+    """An entity's `type` member: one type name or a list of them (GS CIM 009 4.16),
+    expanded, each once, in the order given."""
+    names = value if isinstance(value, list) else [value]
+    for kind in names:
+        if not isinstance(kind, str) or not kind or _FORBIDDEN_NAME.search(kind):
+            raise bad_request(f"{what}: 'type' must be a type name or a list of them")
+        if kind in KEYWORD_ALIASES or kind.startswith("@"):
+            raise bad_request(f"{what}: {kind!r} is a JSON-LD keyword, not a type name")
+    if not names:
+        raise bad_request(f"{what}: 'type' must name at least one type")
+    return list(dict.fromkeys(ctx.expand(kind) for kind in names))
 
 
 # the core @context's aliases of JSON-LD keywords: never a type's name

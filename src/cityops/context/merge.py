@@ -6,6 +6,7 @@ from typing import Any
 
 from cityops.context.entities import (
     ENTITY_MEMBERS,
+    added_types,
     attribute_instances,
     null_instance,
     parse_attribute,
@@ -33,8 +34,7 @@ def merge_into(
     """Merge attributes into an entity: members merge, 'urn:ngsi-ld:null' deletes."""
     store.check_write(row.unit_id, row.entity_id)
     out: list[EntityChanged | WriteResult] = []
-    if isinstance(body.get("type"), str) and ctx.expand(body["type"]) != row.type:
-        row.type = ctx.expand(body["type"])
+    store.add_types(row, added_types(body, row.entity_id, ctx))
     merged: dict[str, Any] = {}
     merged_ds: dict[str, dict[str, Any]] = {}
     deletes: list[tuple[str, str | None]] = []

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cityops.core.db import Base, JSONType, UTCDateTime, utcnow
@@ -24,12 +33,20 @@ class ContextEntity(Base):
         UniqueConstraint("tenant", "entity_id", name="uq_ctx_entities_tenant_entity_id"),
         Index("ix_ctx_entities_tenant_type", "tenant", "type"),
         Index("ix_ctx_entities_bbox", "min_lon", "max_lon", "min_lat", "max_lat"),
+        Index(
+            "ix_ctx_entities_multi_typed",
+            "tenant",
+            sqlite_where=text("types IS NOT NULL"),
+            postgresql_where=text("types IS NOT NULL"),
+        ),
     )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(64), default="")
     entity_id: Mapped[str] = mapped_column(String(512))
-    type: Mapped[str] = mapped_column(String(512))
+    type: Mapped[str] = mapped_column(String(512))  # the first of its types
+    # every type of an entity that has more than one (NGSI-LD multi-typing), else None
+    types: Mapped[list[str] | None] = mapped_column(JSONType)
     # {expanded attribute IRI: normalized attribute (sub-attribute keys expanded too)}
     attrs: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # Further instances of multi-attributes: {IRI: {datasetId: attribute}}

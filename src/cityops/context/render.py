@@ -112,7 +112,8 @@ def render_entity(row: ContextEntity, ctx: ActiveContext, opts: RenderOptions) -
     if _keep_member("id", opts):
         out["id"] = row.entity_id
     if _keep_member("type", opts):
-        out["type"] = ctx.compact(row.type)
+        types = getattr(row, "types", None)  # several (GS CIM 009 4.16): a list
+        out["type"] = [ctx.compact(t) for t in types] if types else ctx.compact(row.type)
     if row.scopes and _keep_member("scope", opts):
         out["scope"] = row.scopes if len(row.scopes) > 1 else row.scopes[0]
     datasets = row.datasets or {}

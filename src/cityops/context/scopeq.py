@@ -4,9 +4,9 @@
 A term matches a scope exactly (`/LamDong/PhanThiet`), with `+` standing for one level
 (`/LamDong/+/MuiNe`), `#` as the last level for that scope and all below it
 (`/LamDong/#`); `/#` matches any entity that has a scope. Terms combine with `;` (and), `,` or
-`|` (or) and parentheses, `;` binding tighter. An entity matches a term when one of its
-scopes does. Each term becomes a regular expression over the scope strings, applied in the
-database (SQLite's REGEXP, which SQLAlchemy provides, and PostgreSQL's ~).
+`|` (or) and parentheses, `;` binding tighter (context.selection). An entity matches a term
+when one of its scopes does. Each term becomes a regular expression over the scope strings,
+applied in the database (SQLite's REGEXP, which SQLAlchemy provides, and PostgreSQL's ~).
 """
 
 from __future__ import annotations
@@ -18,53 +18,15 @@ from sqlalchemy import and_, case, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from cityops.context.errors import bad_request
+from cityops.context.selection import parse_selection
 
-_TOKENS = re.compile(r"\s*(\(|\)|;|,|\||[^();,|\s]+)")
 _SEGMENT = re.compile(r"[^/#+]+|\+|#")
 
 
 def parse_scope_q(text: str) -> Any:
     """Parse a scopeQ into a (hashable) tree: ("and"|"or", children) or a regular expression
     string (a term). BadRequestData names what is wrong."""
-    tokens = _TOKENS.findall(text)
-    if "".join(tokens) != re.sub(r"\s+", "", text) or not tokens:
-        raise bad_request(f"scopeQ: cannot read {text!r}")
-    pos = 0
-
-    def expr() -> Any:
-        nonlocal pos
-        parts = [conjunction()]
-        while pos < len(tokens) and tokens[pos] in (",", "|"):
-            pos += 1
-            parts.append(conjunction())
-        return parts[0] if len(parts) == 1 else ("or", tuple(parts))
-
-    def conjunction() -> Any:
-        nonlocal pos
-        parts = [atom()]
-        while pos < len(tokens) and tokens[pos] == ";":
-            pos += 1
-            parts.append(atom())
-        return parts[0] if len(parts) == 1 else ("and", tuple(parts))
-
-    def atom() -> Any:
-        nonlocal pos
-        if pos >= len(tokens):
-            raise bad_request(f"scopeQ: {text!r} ends too early")
-        token = tokens[pos]
-        pos += 1
-        if token == "(":
-            inner = expr()
-            if pos >= len(tokens) or tokens[pos] != ")":
-                raise bad_request(f"scopeQ: a parenthesis is not closed in {text!r}")
-            pos += 1
-            return inner
-        return _term(token)
-
-    tree = expr()
-    if pos != len(tokens):
-        raise bad_request(f"scopeQ: unexpected {tokens[pos]!r} in {text!r}")
-    return tree
+    return parse_selection(text, _term, "scopeQ")
 
 
 def _term(term: str) -> str:

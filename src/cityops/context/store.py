@@ -5,11 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from shapely.geometry import shape
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from cityops.context import history, value_index
+from cityops.context import history, typesel, value_index
 from cityops.context.entities import LOCATION_IRI, SCOPE_IRI, ParsedEntity, iso
 from cityops.context.errors import NgsiLdError, bad_request, not_found
 from cityops.context.events import EntityChanged
@@ -21,6 +20,7 @@ from cityops.context.store_rows import (
     PLACE_COLUMNS,
     EntityRow,
     WriteResult,
+    anchor,
     find_stmt,
     instances_of,
     triples,
@@ -84,14 +84,7 @@ class EntityStore:
         geo = (attrs.get(LOCATION_IRI) or {}).get("value")
         if not isinstance(geo, dict):
             return None, (None, None, None, None)
-        if geo.get("type") == "Point":
-            lon, lat = geo["coordinates"][0], geo["coordinates"][1]
-            bbox: tuple[float | None, ...] = (lon, lat, lon, lat)
-        else:
-            geom = shape(geo)
-            bbox = geom.bounds
-            point = geom.representative_point()
-            lon, lat = point.x, point.y
+        lon, lat, bbox = anchor(geo)
         found = locator_for(self.session).locate(lat, lon)
         return (found.unit.id if found.unit else None), bbox
 
@@ -159,6 +152,8 @@ class EntityStore:
                 "attrs": row.attrs,
                 "datasets": row.datasets or {},
             }
+            if row.types:
+                snapshot["types"] = row.types
         return EntityChanged(
             op=op,
             tenant=self.tenant,
@@ -205,6 +200,7 @@ class EntityStore:
             tenant=self.tenant,
             entity_id=parsed.entity_id,
             type=parsed.type,
+            types=parsed.types,
             attrs=parsed.attrs,
             datasets=parsed.datasets or None,
             scopes=parsed.scopes,
@@ -240,6 +236,7 @@ class EntityStore:
         for iri, by_ds in parsed.datasets.items():
             self._stamp(by_ds, (row.datasets or {}).get(iri))
         row.type, row.attrs, row.datasets = parsed.type, parsed.attrs, parsed.datasets or None
+        row.types = parsed.types
         if parsed.scopes is not None:
             row.scopes = parsed.scopes
         row.modified_at = self.now
@@ -307,6 +304,13 @@ class EntityStore:
             new = scopes
         self._update_row(row, {"scopes": new, "modified_at": self.now})
         return True
+
+    def add_types(self, row: ContextEntity, types: list[str]) -> None:
+        """Add types to an entity (append, update, merge: GS CIM 009 4.16)."""
+        type_, all_types = typesel.added(row.type, row.types, types)
+        if types and (type_, all_types) != (row.type, row.types or None):
+            self.check_write(row.unit_id, row.entity_id)
+            self._update_row(row, {"type": type_, "types": all_types, "modified_at": self.now})
 
     def _commit_attrs(
         self,

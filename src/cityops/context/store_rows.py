@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from shapely.geometry import shape
 from sqlalchemy import Select, Update, bindparam, select, update
 from sqlalchemy.orm import instrumentation
 
@@ -84,3 +85,14 @@ def update_stmt(columns: tuple[str, ...]) -> Update:
 
 def triples(pk: int, attrs: dict[str, Any]) -> list[tuple[int, str, Any]]:
     return [(pk, iri, attr) for iri, attr in attrs.items()]
+
+
+def anchor(geo: dict[str, Any]) -> tuple[float, float, tuple[float | None, ...]]:
+    """A GeoJSON geometry's point inside it (lon, lat: where its unit is looked up) and its
+    bounding box."""
+    if geo.get("type") == "Point":
+        lon, lat = geo["coordinates"][0], geo["coordinates"][1]
+        return lon, lat, (lon, lat, lon, lat)
+    geom = shape(geo)
+    point = geom.representative_point()
+    return point.x, point.y, geom.bounds

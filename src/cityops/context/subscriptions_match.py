@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-from cityops.context import geoquery
+from cityops.context import geoquery, typesel
 from cityops.context.entities import NGSI_LD_NULL, iso, null_of
 from cityops.context.events import EntityChanged
 from cityops.context.http import JSONLD_REL
@@ -54,9 +54,9 @@ class Selector:
     entity_id: str | None = None
     pattern: re.Pattern[str] | None = None
 
-    def matches(self, entity_id: str, entity_type: str) -> bool:
-        """Say whether an entity is selected."""
-        if entity_type not in self.types:
+    def matches(self, entity_id: str, entity_types: Collection[str]) -> bool:
+        """Say whether an entity of these types is selected."""
+        if self.types.isdisjoint(entity_types):
             return False
         if self.entity_id is not None and entity_id != self.entity_id:
             return False
@@ -108,10 +108,10 @@ class LiveSubscription:
         """Say cheaply whether a change (and the triggers it fired) may concern this one."""
         if self.time_interval or self.triggers.isdisjoint(fired):
             return False
-        if self.selectors and not any(
-            s.matches(event.entity_id, event.entity_type) for s in self.selectors
-        ):
-            return False
+        if self.selectors:
+            types = (event.entity or {}).get("types") or (event.entity_type,)
+            if not any(s.matches(event.entity_id, types) for s in self.selectors):
+                return False
         return self.watched is None or not self.watched.isdisjoint(event.attrs)
 
     def passes(self, attrs: dict[str, Any]) -> bool:
@@ -127,7 +127,7 @@ class LiveSubscription:
         """Return the entity queries of a periodic notification (one per entities item)."""
         return [
             EntityQuery(
-                types=sorted(s.types),
+                types=typesel.any_of(sorted(s.types)),
                 ids=[s.entity_id] if s.entity_id else None,
                 id_pattern=s.pattern.pattern if s.pattern else None,
                 q=self.q_expr,
@@ -224,6 +224,7 @@ def render_change(sub: LiveSubscription, event: EntityChanged) -> dict[str, Any]
         row = ContextEntity(
             entity_id=snap["id"],
             type=snap["type"],
+            types=snap.get("types"),
             attrs=snap["attrs"],
             datasets=snap.get("datasets") or None,
         )

@@ -188,7 +188,8 @@ def _simplified(rows: list[Any], ctx: ActiveContext) -> Any:
 
 
 def _head(row: ContextEntity, ctx: ActiveContext, tq: TemporalQuery) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": row.entity_id, "type": ctx.compact(row.type)}
+    types = [ctx.compact(t) for t in row.types] if row.types else ctx.compact(row.type)
+    out: dict[str, Any] = {"id": row.entity_id, "type": types}
     if row.scopes:
         out["scope"] = row.scopes if len(row.scopes) > 1 else row.scopes[0]
     if tq.sys_attrs:

@@ -105,7 +105,7 @@ def create_or_append(
     row = store.find(entity_id)
     if row is not None:
         store.check_write(row.unit_id, entity_id)
-        if kind is not None and kind != row.type:
+        if kind is not None and kind not in (row.types or [row.type]):
             raise bad_request(f"entity {entity_id} has another type")
         if scopes is not None:
             store.write_scopes(row, scopes, "append-keep")
