@@ -111,7 +111,9 @@ def render(row: ContextSubscription, ctx: ActiveContext, record: dict[str, Any])
     """Render a subscription for a client, with its delivery record."""
     out: dict[str, Any] = {"id": row.sub_id, "type": "Subscription"}
     out |= _compact_doc(row.doc, ctx)
-    out["isActive"] = row.is_active
+    out.pop("isActive", None)
+    if "isActive" in row.doc or not row.is_active:
+        out["isActive"] = row.is_active
     if row.expires_at is not None:
         out["expiresAt"] = iso(row.expires_at)
     out.setdefault("notificationTrigger", DEFAULT_TRIGGERS)
@@ -120,6 +122,15 @@ def render(row: ContextSubscription, ctx: ActiveContext, record: dict[str, Any])
         k: iso(v) if isinstance(v, datetime) else v for k, v in record.items() if v is not None
     }
     return out
+
+
+def _one(sub_id: str) -> None:
+    """A path naming one subscription: without an id (`/subscriptions/`) it names the
+    collection, which cannot be changed or deleted (405)."""
+    if not sub_id:
+        detail = "name the subscription: /subscriptions/{id}"
+        raise NgsiLdError("OperationNotSupported", detail, status=405)
+    check_uri(sub_id, "subscription id")
 
 
 def _media(request: Request) -> str:
@@ -179,7 +190,7 @@ async def get_subscription(request: Request, sub_id: str, principal: NgsiPrincip
 @router.patch("/subscriptions/{sub_id:path}", status_code=204)
 async def update_subscription(request: Request, sub_id: str, principal: NgsiPrincipal) -> Response:
     """Update members of a subscription (null removes an optional member)."""
-    check_uri(sub_id, "subscription id")
+    _one(sub_id)
     _read(principal)
     body, ctx = await http.read_body(request, merge=True)
     await _guard_endpoint(request, body)
@@ -195,7 +206,7 @@ async def update_subscription(request: Request, sub_id: str, principal: NgsiPrin
 @router.delete("/subscriptions/{sub_id:path}", status_code=204)
 async def delete_subscription(request: Request, sub_id: str, principal: NgsiPrincipal) -> Response:
     """Delete a subscription."""
-    check_uri(sub_id, "subscription id")
+    _one(sub_id)
     _read(principal)
     tenant = http.tenant(request)
     await _in_db(request, lambda s: subscriptions.delete(s, tenant, principal, sub_id))

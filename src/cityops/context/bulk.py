@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select, update
 from cityops.context import history, typesel, value_index
 from cityops.context.entities import LOCATION_IRI, ParsedEntity, numeric_value, parse_datetime
 from cityops.context.errors import NgsiLdError, not_found
-from cityops.context.events import EntityChanged
+from cityops.context.events import EntityChanged, snapshot
 from cityops.context.models import ContextEntity
 from cityops.context.store import EntityStore
 from cityops.core.db import driver_rows
@@ -56,6 +56,7 @@ _COLS = (
     T.c.max_lon,
     T.c.max_lat,
     T.c.scopes,
+    T.c.created_at,
 )
 _NAMES = [c.key for c in _COLS]
 _JSON = ("types", "attrs", "datasets", "scopes")
@@ -157,7 +158,8 @@ def bulk_write(
                 result.errors.append((item.entity_id, not_overwritten(kept)))
             else:
                 result.success.append(item.entity_id)
-            result.events.append(_event(store, old, item, sorted(applied)))
+            previous = {i: before[i] for i in applied if i in before}
+            result.events.append(_event(store, old, item, sorted(applied), previous))
         except NgsiLdError as err:
             result.errors.append((item.entity_id, err))
     _flush_updates(store, updates, existing)
@@ -240,16 +242,15 @@ def _update_stmt(columns: tuple[str, ...]) -> Any:
 
 
 def _event(
-    store: EntityStore, old: dict[str, Any], item: ParsedEntity, attrs: list[str]
+    store: EntityStore,
+    old: dict[str, Any],
+    item: ParsedEntity,
+    attrs: list[str],
+    previous: dict[str, Any],
 ) -> EntityChanged:
-    snapshot = {
-        "id": item.entity_id,
-        "type": old["type"],
-        "attrs": old["attrs"],
-        "datasets": old["datasets"] or {},
-    }
-    if old["types"]:
-        snapshot["types"] = old["types"]
+    state = snapshot(
+        item.entity_id, old["type"], old["types"], old["attrs"], old["datasets"], old["created_at"]
+    )
     return EntityChanged(
         op="update",
         tenant=store.tenant,
@@ -258,7 +259,8 @@ def _event(
         attrs=attrs,
         unit_id=old["unit_id"],
         at=store.now_iso,
-        entity=snapshot,
+        entity=state,
+        previous=previous,
     )
 
 

@@ -25,3 +25,23 @@ class EntityChanged(Event):
     # the attribute instances the change deleted: {"attr": IRI, "type": its type, and
     # "datasetId" for a dataset's instance} (notifications render them as NGSI-LD Null)
     deleted: list[dict[str, Any]] = field(default_factory=list)
+    # the default instances the change replaced, of the changed attributes that had one
+    # (subscriptions with showChanges notify the previous values)
+    previous: dict[str, Any] = field(default_factory=dict)
+
+
+def snapshot(
+    entity_id: str,
+    type_: str,
+    types: list[str] | None,
+    attrs: dict[str, Any],
+    datasets: dict[str, Any] | None,
+    created: Any,
+) -> dict[str, Any]:
+    """An entity's state as EntityChanged carries it: expanded, normalized; `created` as the
+    store read it (a datetime, or SQLite's text), `types` only when there are several."""
+    out = {"id": entity_id, "type": type_, "attrs": attrs, "datasets": datasets or {}}
+    out["created"] = created
+    if types:
+        out["types"] = types
+    return out

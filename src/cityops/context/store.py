@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from cityops.context import history, typesel, value_index
 from cityops.context.entities import LOCATION_IRI, SCOPE_IRI, ParsedEntity, iso
 from cityops.context.errors import NgsiLdError, bad_request, not_found
-from cityops.context.events import EntityChanged
+from cityops.context.events import EntityChanged, snapshot
 from cityops.context.models import ContextEntity
 from cityops.context.store_rows import (
     COLUMN_KEYS,
@@ -143,17 +143,13 @@ class EntityStore:
         row: ContextEntity,
         attrs: list[str],
         deleted: list[dict[str, Any]] | None = None,
+        previous: dict[str, Any] | None = None,
     ) -> EntityChanged:
-        snapshot = None
+        state = None
         if op != "delete":
-            snapshot = {
-                "id": row.entity_id,
-                "type": row.type,
-                "attrs": row.attrs,
-                "datasets": row.datasets or {},
-            }
-            if row.types:
-                snapshot["types"] = row.types
+            state = snapshot(
+                row.entity_id, row.type, row.types, row.attrs, row.datasets, row.created_at
+            )
         return EntityChanged(
             op=op,
             tenant=self.tenant,
@@ -162,8 +158,9 @@ class EntityStore:
             attrs=attrs,
             unit_id=row.unit_id,
             at=self.now_iso,
-            entity=snapshot,
+            entity=state,
             deleted=deleted or [],
+            previous=previous or {},
         )
 
     def _history(
@@ -232,20 +229,21 @@ class EntityStore:
         row = row or self.get(parsed.entity_id)
         self.check_write(row.unit_id, parsed.entity_id)
         before = {"type": row.type, "attrs": sorted(row.attrs)}
+        previous = {iri: row.attrs[iri] for iri in parsed.attrs if iri in row.attrs}
         self._stamp(parsed.attrs, row.attrs)
         for iri, by_ds in parsed.datasets.items():
             self._stamp(by_ds, (row.datasets or {}).get(iri))
-        row.type, row.attrs, row.datasets = parsed.type, parsed.attrs, parsed.datasets or None
-        row.types = parsed.types
+        row.type, row.types, row.attrs = parsed.type, parsed.types, parsed.attrs
+        row.datasets, row.modified_at = parsed.datasets or None, self.now
         if parsed.scopes is not None:
             row.scopes = parsed.scopes
-        row.modified_at = self.now
         self._place(row)
         self.check_write(row.unit_id, parsed.entity_id)
         value_index.reindex(self.session, triples(row.pk, parsed.attrs), whole=[row.pk])
         self._history(row, parsed.attrs, parsed.datasets)
         self._audit("entity.replace", row, before)
-        return self._event("replace", row, sorted(set(parsed.attrs) | set(parsed.datasets)))
+        changed = sorted(set(parsed.attrs) | set(parsed.datasets))
+        return self._event("replace", row, changed, previous=previous)
 
     def write_attrs(
         self,
@@ -335,7 +333,9 @@ class EntityStore:
         changes = [(row.pk, iri, attr, before.get(iri)) for iri, attr in applied.items()]
         value_index.reindex_changed(self.session, changes)
         self._history(row, applied, applied_ds)
-        result.events.append(self._event("update", row, sorted(set(applied) | set(applied_ds))))
+        previous = {iri: before[iri] for iri in applied if iri in before}
+        changed = sorted(set(applied) | set(applied_ds))
+        result.events.append(self._event("update", row, changed, previous=previous))
 
     def _update_row(self, row: ContextEntity, values: dict[str, Any]) -> None:
         """UPDATE the row's columns with one cached Core statement (not the ORM flush, which

@@ -150,7 +150,8 @@ def _endpoint(value: Any) -> dict[str, Any]:
 def _notification(value: Any, ctx: ActiveContext) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise bad_request("notification must be an object with an endpoint")
-    unknown = set(value) - {"attributes", "format", "endpoint"} - _STATUS_MEMBERS
+    known = {"attributes", "format", "endpoint", "sysAttrs", "showChanges", "pick", "omit"}
+    unknown = set(value) - known - _STATUS_MEMBERS
     if unknown:
         raise bad_request(f"notification members not supported: {sorted(unknown)}")
     out: dict[str, Any] = {"endpoint": _endpoint(value.get("endpoint"))}
@@ -159,6 +160,20 @@ def _notification(value: Any, ctx: ActiveContext) -> dict[str, Any]:
         raise bad_request(f"notification.format must be one of {list(FORMATS)}")
     if "attributes" in value:
         out["attributes"] = _names(value["attributes"], "notification.attributes", ctx)
+    for flag in ("sysAttrs", "showChanges"):  # GS CIM 009 5.2.14
+        if value.get(flag) is not None:
+            if not isinstance(value[flag], bool):
+                raise bad_request(f"notification.{flag} must be true or false")
+            out[flag] = value[flag]
+    for member in ("pick", "omit"):  # names as notifications show them (id, type too)
+        if value.get(member) is not None:
+            names = value[member]
+            names = names.split(",") if isinstance(names, str) else names
+            out[member] = [_text(n, f"every item of notification.{member}", 512) for n in names]
+            if not out[member]:
+                raise bad_request(f"notification.{member} must name at least one member")
+    if "pick" in out and "omit" in out:
+        raise bad_request("notification.pick and notification.omit cannot be used together")
     return out
 
 
@@ -262,6 +277,8 @@ def create(
     )
     if session.scalar(taken) is not None:
         raise NgsiLdError("AlreadyExists", f"subscription {sub_id} already exists")
+    if "isActive" in body:
+        doc["isActive"] = _active(body["isActive"])  # read back only when given
     row = ContextSubscription(
         tenant=tenant,
         sub_id=sub_id,
@@ -298,7 +315,7 @@ def update(
     check_whole(doc)
     now = utcnow()
     if "isActive" in body:
-        row.is_active = _active(body["isActive"])
+        row.is_active = doc["isActive"] = _active(body["isActive"])
     if "expiresAt" in body:
         row.expires_at = _expiry(body["expiresAt"], now)
     row.doc, row.modified_at = doc, now
@@ -348,12 +365,15 @@ def delivery_record(row: ContextSubscription, tally: Tally | None) -> dict[str, 
     """Return the notification status members: the stored record plus what is not yet written."""
     t = tally or Tally()
     errors = row.consecutive_errors if t.consecutive is None else t.consecutive
+    sent, failed = row.times_sent + t.sent, row.times_failed + t.failed
     return {
-        "status": "failed" if errors else "ok",
-        "timesSent": row.times_sent + t.sent,
-        "timesFailed": row.times_failed + t.failed,
-        "timesDropped": row.times_dropped + t.dropped,
-        "consecutiveErrors": errors,
+        # status tells how the last notification went: none yet, no status (GS CIM 009
+        # 5.2.15); CityOps' own counters show only once they count something
+        "status": ("failed" if errors else "ok") if sent or failed else None,
+        "timesSent": sent,
+        "timesFailed": failed,
+        "timesDropped": (row.times_dropped + t.dropped) or None,
+        "consecutiveErrors": errors or None,
         "lastNotification": t.last_notification or row.last_notification,
         "lastSuccess": t.last_success or row.last_success,
         "lastFailure": t.last_failure or row.last_failure,

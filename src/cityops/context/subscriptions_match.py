@@ -7,14 +7,14 @@ import re
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy.orm import Session
 
 from cityops.context import geoquery, typesel
-from cityops.context.entities import NGSI_LD_NULL, iso, null_of
+from cityops.context.entities import ATTR_TYPES, NGSI_LD_NULL, iso, null_of
 from cityops.context.events import EntityChanged
 from cityops.context.http import JSONLD_REL
 from cityops.context.jsonld import CORE_CONTEXT_URL, ActiveContext
@@ -82,6 +82,7 @@ class LiveSubscription:
     q: QEvaluator | None = None
     geo: geoquery.GeoQuery | None = None
     options: RenderOptions = RenderOptions()
+    show_changes: bool = False  # notify the previous values of changed attributes
     errors: int = 0  # consecutive failed notifications when loaded
     modified_at: datetime | None = None
 
@@ -173,9 +174,13 @@ def compile_live(
         options=RenderOptions(
             key_values=notification["format"] in ("keyValues", "simplified"),
             concise=notification["format"] == "concise",
+            sys_attrs=notification.get("sysAttrs", False),
             attrs=frozenset(notification["attributes"]) if "attributes" in notification else None,
+            pick=frozenset(notification["pick"]) if "pick" in notification else None,
+            omit=frozenset(notification.get("omit", ())),
             lang=doc.get("lang"),
         ),
+        show_changes=notification.get("showChanges", False),
         errors=row.consecutive_errors or 0,
         modified_at=row.modified_at,
     )
@@ -228,7 +233,12 @@ def render_change(sub: LiveSubscription, event: EntityChanged) -> dict[str, Any]
             attrs=snap["attrs"],
             datasets=snap.get("datasets") or None,
         )
+        if sub.options.sys_attrs:
+            row.modified_at = _when(event.at)
+            row.created_at = _when(snap.get("created")) or row.modified_at
         out = render_entity(row, sub.out, sub.options)
+        if sub.show_changes and not (sub.options.key_values or sub.options.concise):
+            _show_previous(out, event.previous, sub.out)
     if "attributeDeleted" not in sub.triggers:
         return out
     for gone in event.deleted:
@@ -245,6 +255,24 @@ def render_change(sub: LiveSubscription, event: EntityChanged) -> dict[str, Any]
         elif not sub.options.key_values:
             out[name] = [*(held if isinstance(held, list) else [held]), null]
     return out
+
+
+def _when(value: Any) -> datetime | None:
+    """A time as a snapshot or an event holds it (ISO text, stored text or a datetime)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    when = datetime.fromisoformat(str(value).replace(" ", "T").replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _show_previous(out: dict[str, Any], previous: dict[str, Any], ctx: ActiveContext) -> None:
+    """Add to each changed attribute its value before the change: previousValue (or
+    previousObject, previousLanguageMap, previousJson, previousVocab ...: GS CIM 009 5.2.14)."""
+    for iri, before in previous.items():
+        shown = out.get(ctx.compact(iri))
+        member = ATTR_TYPES.get(before.get("type", "Property"), "value")
+        if isinstance(shown, dict) and member in before:
+            shown["previous" + member[0].upper() + member[1:]] = before[member]
 
 
 def _null_instance(gone: dict[str, Any], *, simplified: bool) -> Any:
@@ -278,8 +306,10 @@ def message(sub: LiveSubscription, data: list[Any]) -> tuple[bytes, dict[str, st
     }
     headers = {item["key"]: item["value"] for item in endpoint.get("receiverInfo", [])}
     headers["Content-Type"] = endpoint["accept"]
-    if endpoint["accept"] == "application/ld+json":
-        body["@context"] = sub.out.source if sub.out.source is not None else CORE_CONTEXT_URL
+    if endpoint["accept"] == "application/ld+json":  # the notification and each entity in
+        context = sub.out.source if sub.out.source is not None else CORE_CONTEXT_URL
+        body["@context"] = context  # it carry the @context (a receiver may store entities
+        body["data"] = [{**item, "@context": context} for item in data]  # as they come)
     else:
         url = sub.out.link_url or CORE_CONTEXT_URL
         headers["Link"] = f'<{url}>; rel="{JSONLD_REL}"; type="application/ld+json"'

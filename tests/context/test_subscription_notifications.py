@@ -1,0 +1,135 @@
+"""Notification parameters an NGSI-LD subscriber sets (GS CIM 009 5.2.14) and how a
+subscription reads back: sysAttrs, showChanges, pick/omit, the @context of JSON-LD
+notifications, members echoed only as given, 405 on the collection."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from ngsi import air_quality, json_headers
+from test_subscriptions import (  # noqa: F401  (fixtures: receiver, settings)
+    AQ,
+    BASE,
+    create,
+    get_sub,
+    receiver,
+    set_pm25,
+    settings,
+    subscribe,
+)
+
+
+@pytest.fixture
+def key(factory) -> dict[str, str]:
+    return {"X-API-Key": factory.api_key("integrator")}
+
+
+def notified(receiver, count: int = 1) -> dict:  # noqa: F811
+    return receiver.wait_for(count)[count - 1]["body"]["data"][0]
+
+
+def test_sys_attrs_add_the_system_times_to_the_entity_and_its_attributes(client, key, receiver):  # noqa: F811
+    create(client, key, air_quality(1, 30))
+    endpoint = {"uri": receiver.url}
+    subscribe(client, key, receiver.url, notification={"endpoint": endpoint, "sysAttrs": True})
+    set_pm25(client, key, 1, 40)
+    entity = notified(receiver)
+    assert entity["createdAt"] < entity["modifiedAt"]
+    assert entity["modifiedAt"] == entity["pm25"]["modifiedAt"]
+    assert entity["pm25"]["createdAt"] == entity["createdAt"]
+
+
+def test_sys_attrs_hold_for_batch_writes_too(client, key, receiver):  # noqa: F811
+    create(client, key, air_quality(1, 30))
+    endpoint = {"uri": receiver.url}
+    subscribe(client, key, receiver.url, notification={"endpoint": endpoint, "sysAttrs": True})
+    batch = [
+        {"id": f"{AQ}001", "type": "AirQualityObserved", "pm25": {"type": "Property", "value": 41}}
+    ]
+    answer = client.post(
+        f"{BASE}/entityOperations/upsert?options=update", json=batch, headers=json_headers(key)
+    )
+    assert answer.status_code == 204, answer.text
+    entity = notified(receiver)
+    assert entity["pm25"]["value"] == 41 and entity["createdAt"] < entity["modifiedAt"]
+
+
+def test_without_sys_attrs_no_system_times(client, key, receiver):  # noqa: F811
+    create(client, key, air_quality(1, 30))
+    subscribe(client, key, receiver.url)
+    set_pm25(client, key, 1, 40)
+    entity = notified(receiver)
+    assert "createdAt" not in entity and "modifiedAt" not in entity["pm25"]
+
+
+def test_show_changes_notifies_the_previous_value(client, key, receiver):  # noqa: F811
+    create(client, key, air_quality(1, 30))
+    endpoint = {"uri": receiver.url}
+    subscribe(client, key, receiver.url, notification={"endpoint": endpoint, "showChanges": True})
+    set_pm25(client, key, 1, 40)
+    assert notified(receiver)["pm25"] == {"type": "Property", "value": 40, "previousValue": 30}
+    batch = [
+        {"id": f"{AQ}001", "type": "AirQualityObserved", "pm25": {"type": "Property", "value": 55}}
+    ]
+    client.post(
+        f"{BASE}/entityOperations/upsert?options=update", json=batch, headers=json_headers(key)
+    )
+    assert notified(receiver, 2)["pm25"]["previousValue"] == 40
+
+
+def test_pick_and_omit_choose_the_members_notified(client, key, receiver):  # noqa: F811
+    create(client, key, air_quality(1, 30))
+    endpoint = {"uri": receiver.url}
+    subscribe(
+        client, key, receiver.url, notification={"endpoint": endpoint, "pick": ["id", "pm25"]}
+    )
+    set_pm25(client, key, 1, 40)
+    assert set(notified(receiver)) == {"id", "pm25"}
+    both = {"endpoint": endpoint, "pick": ["id"], "omit": ["pm25"]}
+    body = {
+        "type": "Subscription",
+        "entities": [{"type": "AirQualityObserved"}],
+        "notification": both,
+    }
+    refused = client.post(f"{BASE}/subscriptions", json=body, headers=json_headers(key))
+    assert refused.status_code == 400, refused.text
+
+
+def test_json_ld_notifications_carry_the_context_in_each_entity(client, key, receiver):  # noqa: F811
+    create(client, key, air_quality(1, 30))
+    endpoint = {"uri": receiver.url, "accept": "application/ld+json"}
+    subscribe(client, key, receiver.url, notification={"endpoint": endpoint})
+    set_pm25(client, key, 1, 40)
+    got = receiver.wait_for(1)[0]
+    assert got["headers"]["content-type"] == "application/ld+json"
+    assert got["body"]["data"][0]["@context"] == got["body"]["@context"]
+
+
+def test_a_subscription_reads_back_what_was_set_and_no_status_before_a_notification(
+    client,
+    key,
+    receiver,  # noqa: F811
+):
+    create(client, key, air_quality(1, 30))
+    plain = get_sub(client, key, subscribe(client, key, receiver.url))
+    assert "isActive" not in plain and plain["status"] == "active"
+    assert "status" not in plain["notification"] and plain["notification"]["timesSent"] == 0
+    assert "timesDropped" not in plain["notification"]
+    paused = get_sub(client, key, subscribe(client, key, receiver.url, isActive=False))
+    assert paused["isActive"] is False and paused["status"] == "paused"
+    given = subscribe(client, key, receiver.url, isActive=True)
+    assert get_sub(client, key, given)["isActive"] is True
+    set_pm25(client, key, 1, 40)
+    receiver.wait_for(2)
+    time.sleep(0.3)
+    assert get_sub(client, key, given)["notification"]["status"] == "ok"
+
+
+def test_the_subscription_collection_cannot_be_patched_or_deleted(client, key):
+    for method in ("PATCH", "DELETE"):
+        answer = client.request(
+            method, f"{BASE}/subscriptions/", json={"q": "pm25>1"}, headers=json_headers(key)
+        )
+        assert answer.status_code == 405, (method, answer.text)
+        assert answer.json()["type"].endswith("OperationNotSupported")
