@@ -4,6 +4,8 @@ and subscriptions."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from ngsi import json_headers
 from test_subscriptions import receiver  # noqa: F401  (a fixture)
@@ -137,3 +139,27 @@ def test_a_subscription_to_the_second_type_is_notified(client, key, receiver):  
     got = receiver.wait_for(1)
     entity = got[0]["body"]["data"][0]
     assert entity["id"] == B1 and entity["type"] == ["Building", "Vehicle"]
+
+
+def test_a_subscription_selects_types_with_the_selection_language(client, key, receiver):  # noqa: F811
+    create(client, key, B1, ["Building", "Vehicle"])
+    create(client, key, B2, "Building")
+    made = []
+    for selection in ("(Building|Tower)", "Building;Vehicle"):
+        body = {"type": "Subscription", "entities": [{"type": selection}]}
+        body |= {"notification": {"endpoint": {"uri": receiver.url}}}
+        answer = client.post(f"{BASE}/subscriptions", json=body, headers=headers(key))
+        assert answer.status_code == 201, answer.text
+        made.append(answer.headers["Location"].rsplit("/", 1)[-1])
+    shown = [client.get(f"{BASE}/subscriptions/{s}", headers=key).json() for s in made]
+    assert [s["entities"][0]["type"] for s in shown] == ["Building,Tower", "Building;Vehicle"]
+    patch = {"name": {"type": "Property", "value": "renamed"}}
+    for entity_id in (B2, B1):
+        answer = client.patch(
+            f"{BASE}/entities/{entity_id}/attrs", json=patch, headers=headers(key)
+        )
+        assert answer.status_code == 204, answer.text
+    got = receiver.wait_for(3)
+    time.sleep(0.3)  # nothing else is coming
+    by_sub = sorted((g["body"]["subscriptionId"], g["body"]["data"][0]["id"]) for g in receiver.got)
+    assert by_sub == sorted([(made[0], B2), (made[0], B1), (made[1], B1)]), got

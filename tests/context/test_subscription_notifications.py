@@ -133,3 +133,35 @@ def test_the_subscription_collection_cannot_be_patched_or_deleted(client, key):
         )
         assert answer.status_code == 405, (method, answer.text)
         assert answer.json()["type"].endswith("OperationNotSupported")
+
+
+def test_a_dataset_id_member_notifies_only_those_instances(client, key, receiver):  # noqa: F811
+    names = [
+        {"type": "Property", "value": "Tháp Chàm"},
+        {"type": "Property", "value": "Tour Cham", "datasetId": "urn:ngsi-ld:Dataset:fr"},
+        {"type": "Property", "value": "Cham tower", "datasetId": "urn:ngsi-ld:Dataset:en"},
+    ]
+    create(client, key, air_quality(1, 30, name=names))
+    subscribe(client, key, receiver.url, datasetId=["urn:ngsi-ld:Dataset:fr"])
+    shown = get_sub(client, key, subscribe(client, key, receiver.url, datasetId=["@none"]))
+    assert shown["datasetId"] == ["@none"]
+    fragment = {
+        "name": {"type": "Property", "value": "Tours Cham", "datasetId": "urn:ngsi-ld:Dataset:fr"}
+    }
+    answer = client.patch(
+        f"{BASE}/entities/{AQ}001/attrs", json=fragment, headers=json_headers(key)
+    )
+    assert answer.status_code == 204, answer.text
+    got = sorted((g["body"]["data"][0] for g in receiver.wait_for(2)), key=lambda e: "pm25" in e)
+    assert got[0]["name"] == {
+        "type": "Property",
+        "value": "Tours Cham",
+        "datasetId": "urn:ngsi-ld:Dataset:fr",
+    }
+    assert "pm25" not in got[0]  # no instance of that dataset
+    assert got[1]["name"]["value"] == "Tháp Chàm" and got[1]["pm25"]["value"] == 30
+    bad = {"type": "Subscription", "entities": [{"type": "AirQualityObserved"}]}
+    bad |= {"datasetId": ["not a uri"], "notification": {"endpoint": {"uri": receiver.url}}}
+    assert (
+        client.post(f"{BASE}/subscriptions", json=bad, headers=json_headers(key)).status_code == 400
+    )

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from cityops.context import http, subscriptions
+from cityops.context import http, subscriptions, typesel
 from cityops.context.entities import check_uri, iso
 from cityops.context.errors import NgsiLdError, bad_request
 from cityops.context.events import EntityChanged
@@ -94,7 +94,8 @@ def _compact_doc(doc: dict[str, Any], ctx: ActiveContext) -> dict[str, Any]:
     out = dict(doc)
     if "entities" in doc:
         out["entities"] = [
-            s | {"type": ",".join(ctx.compact(t) for t in s["type"])} for s in doc["entities"]
+            s | {"type": typesel.to_text(typesel.from_json(s["type"]), ctx.compact)}
+            for s in doc["entities"]
         ]
     if "watchedAttributes" in doc:
         out["watchedAttributes"] = [ctx.compact(a) for a in doc["watchedAttributes"]]

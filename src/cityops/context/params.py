@@ -11,7 +11,7 @@ from starlette.requests import Request
 from cityops.context.errors import bad_request, invalid_request
 from cityops.context.jsonld import ActiveContext
 from cityops.context.query import split
-from cityops.context.render import RenderOptions
+from cityops.context.render import RenderOptions, dataset_filter
 
 # Query parameters of GET /entities and GET /entities/{id} (GS CIM 009 6.4.3.2, 6.5.3.1).
 # Some are accepted and not acted on (context sources, linked entities, ordering): the
@@ -107,5 +107,5 @@ def render_options(request: Request, ctx: ActiveContext) -> RenderOptions:
         pick=frozenset(pick) if pick else None,
         omit=frozenset(omit or ()),
         lang=params.get("lang"),
-        datasets=frozenset("" if d == "@none" else d for d in datasets) if datasets else None,
+        datasets=dataset_filter(datasets),
     )

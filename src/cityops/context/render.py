@@ -24,6 +24,12 @@ class RenderOptions:
     datasets: frozenset[str] | None = None  # datasetIds of the instances to keep ('' default)
 
 
+def dataset_filter(ids: list[str] | None) -> frozenset[str] | None:
+    """RenderOptions.datasets from datasetIds as clients name them (@none: the default
+    instance, kept as '')."""
+    return frozenset("" if d == "@none" else d for d in ids) if ids else None
+
+
 def _compact_attr(attr: dict[str, Any], ctx: ActiveContext, opts: RenderOptions) -> Any:
     kind = attr.get("type", "Property")
     if opts.key_values:

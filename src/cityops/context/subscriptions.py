@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cityops.context import geoquery
+from cityops.context import geoquery, typesel
 from cityops.context.entities import check_uri, parse_datetime
 from cityops.context.errors import NgsiLdError, bad_request, not_found
 from cityops.context.jsonld import ActiveContext
@@ -43,7 +43,6 @@ TRIGGERS = (
 DEFAULT_TRIGGERS = ["attributeCreated", "attributeUpdated"]  # GS CIM 009 5.2.12
 MIN_TIME_INTERVAL_S = 1.0
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")
-_TYPE_SPLIT = re.compile(r"[,|]")
 # members kept in their own columns, not in the document
 _COLUMNS = ("id", "type", "isActive", "expiresAt", "@context")
 
@@ -72,10 +71,8 @@ def _selector(item: Any, ctx: ActiveContext) -> dict[str, Any]:
     unknown = set(item) - {"type", "id", "idPattern"}
     if unknown:
         raise bad_request(f"entities items may have type, id, idPattern; not {sorted(unknown)}")
-    types = [ctx.expand(t.strip()) for t in _TYPE_SPLIT.split(item["type"]) if t.strip()]
-    if not types:
-        raise bad_request("entities[].type must name at least one entity type")
-    out: dict[str, Any] = {"type": types}
+    # a type selection (GS CIM 009 4.17): `A`, `A,B`, `A|B`, `(A;B)|C` ...
+    out: dict[str, Any] = {"type": typesel.to_json(typesel.parse_type_query(item["type"], ctx))}
     if "id" in item:
         out["id"] = check_uri(item["id"], "entities[].id")
     if "idPattern" in item:
@@ -177,6 +174,15 @@ def _notification(value: Any, ctx: ActiveContext) -> dict[str, Any]:
     return out
 
 
+def _dataset_ids(value: Any) -> list[str]:
+    """The datasetIds of the attribute instances notified (GS CIM 009 4.5.5; @none: the
+    default instance)."""
+    ids = value if isinstance(value, list) else [value]
+    if not ids:
+        raise bad_request("datasetId must name at least one datasetId")
+    return [d if d == "@none" else check_uri(d, "datasetId") for d in ids]
+
+
 def _triggers(value: Any, _: ActiveContext) -> list[str]:
     if not isinstance(value, list) or not value or any(v not in TRIGGERS for v in value):
         raise bad_request(f"notificationTrigger must be a non-empty array of {list(TRIGGERS)}")
@@ -203,6 +209,7 @@ _PARSERS: dict[str, Callable[[Any, ActiveContext], Any]] = {
     "timeInterval": lambda v, _: _number(v, "timeInterval", MIN_TIME_INTERVAL_S),
     "lang": lambda v, _: _text(v, "lang", 64),
     "jsonldContext": lambda v, _: check_uri(v, "jsonldContext"),
+    "datasetId": lambda v, _: _dataset_ids(v),
 }
 _IGNORED = {"status"}  # output-only members a client may echo back
 

@@ -22,7 +22,7 @@ from cityops.context.models import ContextEntity
 from cityops.context.qlang import QExpr, parse_q
 from cityops.context.qlang_eval import QEvaluator
 from cityops.context.query import EntityQuery, run_query
-from cityops.context.render import RenderOptions, render_entity
+from cityops.context.render import RenderOptions, dataset_filter, render_entity
 from cityops.context.subscriptions import DEFAULT_TRIGGERS
 from cityops.context.subscriptions_models import ContextSubscription
 from cityops.core.db import utcnow
@@ -48,15 +48,19 @@ def event_triggers(event: EntityChanged) -> set[str]:
 
 @dataclass(frozen=True)
 class Selector:
-    """One item of `entities`: types (expanded), and an id or an id pattern."""
+    """One item of `entities`: a type selection (expanded), and an id or an id pattern."""
 
-    types: frozenset[str]
+    types: frozenset[str]  # entities of one of these types (empty: see `tree`)
     entity_id: str | None = None
     pattern: re.Pattern[str] | None = None
+    tree: Any = None  # a selection with `;` (typesel), when `types` cannot say it
 
     def matches(self, entity_id: str, entity_types: Collection[str]) -> bool:
         """Say whether an entity of these types is selected."""
-        if self.types.isdisjoint(entity_types):
+        if self.tree is not None:
+            if not typesel.matches(self.tree, entity_types):
+                return False
+        elif self.types.isdisjoint(entity_types):
             return False
         if self.entity_id is not None and entity_id != self.entity_id:
             return False
@@ -128,7 +132,7 @@ class LiveSubscription:
         """Return the entity queries of a periodic notification (one per entities item)."""
         return [
             EntityQuery(
-                types=typesel.any_of(sorted(s.types)),
+                types=s.tree if s.tree is not None else typesel.any_of(sorted(s.types)),
                 ids=[s.entity_id] if s.entity_id else None,
                 id_pattern=s.pattern.pattern if s.pattern else None,
                 q=self.q_expr,
@@ -140,14 +144,18 @@ class LiveSubscription:
 
 
 def _selectors(doc: dict[str, Any]) -> list[Selector]:
-    return [
-        Selector(
-            frozenset(item["type"]),
-            item.get("id"),
-            re.compile(item["idPattern"]) if "idPattern" in item else None,
+    out = []
+    for item in doc.get("entities", []):
+        plain = isinstance(item["type"], list)  # one type, or one of several
+        out.append(
+            Selector(
+                frozenset(item["type"]) if plain else frozenset(),
+                item.get("id"),
+                re.compile(item["idPattern"]) if "idPattern" in item else None,
+                None if plain else typesel.from_json(item["type"]),
+            )
         )
-        for item in doc.get("entities", [])
-    ]
+    return out
 
 
 def compile_live(
@@ -178,6 +186,7 @@ def compile_live(
             attrs=frozenset(notification["attributes"]) if "attributes" in notification else None,
             pick=frozenset(notification["pick"]) if "pick" in notification else None,
             omit=frozenset(notification.get("omit", ())),
+            datasets=dataset_filter(doc.get("datasetId")),
             lang=doc.get("lang"),
         ),
         show_changes=notification.get("showChanges", False),

@@ -11,6 +11,7 @@ from cityops.context.entities import parse_datetime
 from cityops.context.errors import bad_request, invalid_request
 from cityops.context.jsonld import ActiveContext
 from cityops.context.query import split
+from cityops.context.render import dataset_filter
 
 TIMERELS = ("before", "after", "between")
 TIMEPROPERTIES = ("observedAt", "modifiedAt", "createdAt", "deletedAt")
@@ -161,5 +162,5 @@ def parse_temporal(params: dict[str, Any], ctx: ActiveContext) -> TemporalQuery:
         methods=methods,
         period=period,
         attrs=frozenset(ctx.expand(a) for a in attrs) if attrs else None,
-        datasets=frozenset("" if d == "@none" else d for d in datasets) if datasets else None,
+        datasets=dataset_filter(datasets),
     )

@@ -10,7 +10,7 @@ with several types, which is what queries of single-typed data (nearly all) run.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from sqlalchemy import and_, exists, func, literal, or_, select
@@ -72,3 +72,39 @@ def _holds_any(names: list[str], dialect: str) -> Any:
     else:
         found = or_(*(E.types.op("@>")(func.jsonb_build_array(name)) for name in names))
     return and_(E.types.is_not(None), found)
+
+
+def matches(tree: Any, entity_types: Collection[str]) -> bool:
+    """Say whether an entity of these types is selected."""
+    if isinstance(tree, tuple):
+        combine = all if tree[0] == "and" else any
+        return combine(matches(part, entity_types) for part in tree[1])
+    return tree in entity_types
+
+
+def to_json(tree: Any) -> Any:
+    """A selection as a stored document holds it: a list of names for one name or an `or`
+    of names (what nearly every selection is, and what older documents hold), else
+    {"and"|"or": [...]}."""
+    if isinstance(tree, str):
+        return [tree]
+    if tree[0] == "or" and all(isinstance(t, str) for t in tree[1]):
+        return list(tree[1])
+    return {tree[0]: [to_json(t) if isinstance(t, tuple) else t for t in tree[1]]}
+
+
+def from_json(doc: Any) -> Any:
+    """The selection tree of a stored selection (to_json's inverse)."""
+    if isinstance(doc, list):
+        return any_of(doc)
+    ((kind, parts),) = doc.items()
+    return (kind, tuple(from_json(p) if isinstance(p, dict) else p for p in parts))
+
+
+def to_text(tree: Any, compact: Callable[[str], str]) -> str:
+    """A selection written back as a client reads it (names compacted, `,` for or)."""
+    if isinstance(tree, str):
+        return compact(tree)
+    sep = ";" if tree[0] == "and" else ","
+    parts = [f"({to_text(p, compact)})" if isinstance(p, tuple) else compact(p) for p in tree[1]]
+    return sep.join(parts)
