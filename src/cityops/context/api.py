@@ -27,6 +27,7 @@ from cityops.context.entities import (
 from cityops.context.errors import NgsiLdError, bad_request, not_found
 from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
+from cityops.context.join import joined, parse_join
 from cityops.context.jsonld import ActiveContext
 from cityops.context.merge import merge_into
 from cityops.context.params import (
@@ -108,7 +109,7 @@ async def query_entities(request: Request, principal: NgsiPrincipal) -> Response
     query = parse_query(
         dict(request.query_params), ctx, default_limit=cfg.default_limit, max_limit=cfg.max_limit
     )
-    opts = render_options(request, ctx)
+    opts, join = render_options(request, ctx), parse_join(request.query_params)
     tenant = http.tenant(request)
     columns = RENDER_COLUMNS + SYS_COLUMNS if opts.sys_attrs else RENDER_COLUMNS
 
@@ -118,8 +119,10 @@ async def query_entities(request: Request, principal: NgsiPrincipal) -> Response
             if neg.media == "application/geo+json":
                 geo = _geometry_property(request, ctx)
                 return [render_feature(r, ctx, opts, geo) for r in rows], total, more
-            rendered = (render_entity(r, ctx, opts) for r in rows)
-            return [e for e in rendered if e], total, more  # (pick/omit may leave nothing)
+            rendered = [e for e in (render_entity(r, ctx, opts) for r in rows) if e]
+            if join is not None:  # (pick/omit may leave an entity empty: it is not listed)
+                rendered = joined(conn, tenant, principal, ctx, opts, rendered, join)
+            return rendered, total, more
 
     items, total, more = await request.app.state.db.run(job)
     headers = {"NGSILD-Results-Count": str(total)} if total is not None else {}
@@ -131,8 +134,7 @@ async def query_entities(request: Request, principal: NgsiPrincipal) -> Response
 
 
 def _geometry_property(request: Request, ctx: Any) -> str:
-    """The GeoProperty a GeoJSON Feature takes its geometry from (geometryProperty,
-    default location; one the entity lacks gives a null geometry)."""
+    """A Feature's geometry: geometryProperty, else location (null where the entity lacks it)."""
     return ctx.expand(request.query_params.get("geometryProperty") or "location")
 
 
@@ -144,10 +146,10 @@ async def get_entity(request: Request, entity_id: str, principal: NgsiPrincipal)
     check_params(request, RETRIEVE_PARAMS)
     ctx = http.query_context(request)
     neg = http.negotiate(request)
-    opts = render_options(request, ctx)
+    opts, join = render_options(request, ctx), parse_join(request.query_params)
     tenant = http.tenant(request)
 
-    def job() -> dict[str, Any]:
+    def job() -> Any:
         with request.app.state.db.session() as session:
             row = EntityStore(session, tenant, principal, lock=False).get(entity_id)
             if opts.attrs is not None and opts.attrs.isdisjoint(
@@ -159,7 +161,10 @@ async def get_entity(request: Request, entity_id: str, principal: NgsiPrincipal)
             out = render_entity(row, ctx, opts)
             if not set(out) - {"@context"}:  # pick/omit left nothing of it
                 raise not_found(f"entity {entity_id} has none of the members asked for")
-            return out
+            if join is None:
+                return out
+            linked = joined(session, tenant, principal, ctx, opts, [out], join)
+            return linked if join.mode == "flat" else out
 
     return http.respond(request, await request.app.state.db.run(job), ctx, neg.media)
 

@@ -26,7 +26,6 @@ from sqlalchemy import select
 
 from cityops.context.events import EntityChanged
 from cityops.context.jsonld import ContextError, ContextResolver
-from cityops.context.subscriptions import Tally, delivery_record, write_tallies
 from cityops.context.subscriptions_match import (
     LiveSubscription,
     changed_data,
@@ -34,8 +33,10 @@ from cityops.context.subscriptions_match import (
     current_data,
     event_triggers,
     message,
+    with_links,
 )
 from cityops.context.subscriptions_models import ContextSubscription
+from cityops.context.subscriptions_record import Tally, delivery_record, write_tallies
 from cityops.core import netguard
 from cityops.core.bus import Event
 from cityops.core.db import utcnow
@@ -262,7 +263,8 @@ class Notifier:
 
     async def _deliver_changes(self, sub: LiveSubscription) -> None:
         events = self.outbox.take(sub.key, BATCH)
-        data = await asyncio.to_thread(changed_data, sub, events, self._unit_path)
+        reader = self.app.state.db.reading
+        data = await asyncio.to_thread(changed_data, sub, events, self._unit_path, reader)
         if data:
             if sub.throttling:
                 self.next_at[sub.key] = time.monotonic() + sub.throttling
@@ -280,7 +282,7 @@ class Notifier:
     async def _deliver_periodic(self, sub: LiveSubscription) -> None:
         def query() -> list[Any]:
             with self.app.state.db.session() as session:
-                return current_data(session, sub, self.cfg.max_limit)
+                return with_links(session, sub, current_data(session, sub, self.cfg.max_limit))
 
         data = await asyncio.to_thread(query)
         if data:

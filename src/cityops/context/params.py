@@ -14,7 +14,7 @@ from cityops.context.query import split
 from cityops.context.render import RenderOptions, dataset_filter
 
 # Query parameters of GET /entities and GET /entities/{id} (GS CIM 009 6.4.3.2, 6.5.3.1).
-# Some are accepted and not acted on (context sources, linked entities, ordering): the
+# Some are accepted and not acted on (context sources, entityMap, expandValues): the
 # answer is then what a broker without those features gives. Any other name is refused.
 _SHARED_PARAMS = frozenset(
     {"attrs", "pick", "omit", "options", "format", "lang", "geometryProperty", "local"}

@@ -10,18 +10,17 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cityops.context import geoquery, typesel
 from cityops.context.entities import check_uri, parse_datetime
 from cityops.context.errors import NgsiLdError, bad_request, not_found
+from cityops.context.join import parse_join
 from cityops.context.jsonld import ActiveContext
 from cityops.context.qlang import parse_q
 from cityops.context.qlang_eval import QEvaluator
@@ -148,6 +147,7 @@ def _notification(value: Any, ctx: ActiveContext) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise bad_request("notification must be an object with an endpoint")
     known = {"attributes", "format", "endpoint", "sysAttrs", "showChanges", "pick", "omit"}
+    known |= {"join", "joinLevel"}
     unknown = set(value) - known - _STATUS_MEMBERS
     if unknown:
         raise bad_request(f"notification members not supported: {sorted(unknown)}")
@@ -169,6 +169,9 @@ def _notification(value: Any, ctx: ActiveContext) -> dict[str, Any]:
             out[member] = [_text(n, f"every item of notification.{member}", 512) for n in names]
             if not out[member]:
                 raise bad_request(f"notification.{member} must name at least one member")
+    join = parse_join(value)  # linked entities in the notification (GS CIM 009 4.5.23)
+    if join is not None:
+        out["join"], out["joinLevel"] = join.mode, join.level
     if "pick" in out and "omit" in out:
         raise bad_request("notification.pick and notification.omit cannot be used together")
     return out
@@ -352,54 +355,3 @@ def page(
         total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(ContextSubscription.pk).limit(limit).offset(offset))
     return list(rows), total
-
-
-@dataclass
-class Tally:
-    """Delivery outcomes of one subscription not yet written to the database."""
-
-    sent: int = 0
-    failed: int = 0
-    dropped: int = 0
-    consecutive: int | None = None  # failures in a row, when it changed
-    last_notification: datetime | None = None
-    last_success: datetime | None = None
-    last_failure: datetime | None = None
-    last_error: str | None = None
-
-
-def delivery_record(row: ContextSubscription, tally: Tally | None) -> dict[str, Any]:
-    """Return the notification status members: the stored record plus what is not yet written."""
-    t = tally or Tally()
-    errors = row.consecutive_errors if t.consecutive is None else t.consecutive
-    sent, failed = row.times_sent + t.sent, row.times_failed + t.failed
-    return {
-        # status tells how the last notification went: none yet, no status (GS CIM 009
-        # 5.2.15); CityOps' own counters show only once they count something
-        "status": ("failed" if errors else "ok") if sent or failed else None,
-        "timesSent": sent,
-        "timesFailed": failed,
-        "timesDropped": (row.times_dropped + t.dropped) or None,
-        "consecutiveErrors": errors or None,
-        "lastNotification": t.last_notification or row.last_notification,
-        "lastSuccess": t.last_success or row.last_success,
-        "lastFailure": t.last_failure or row.last_failure,
-        "lastErrorReason": t.last_error or row.last_error,
-    }
-
-
-def write_tallies(session: Session, tallies: dict[tuple[str, str], Tally]) -> None:
-    """Add delivery outcomes to the stored record of each subscription."""
-    t = ContextSubscription
-    for (tenant, sub_id), tally in tallies.items():
-        values: dict[str, Any] = {
-            "times_sent": t.times_sent + tally.sent,
-            "times_failed": t.times_failed + tally.failed,
-            "times_dropped": t.times_dropped + tally.dropped,
-        }
-        for name in ("last_notification", "last_success", "last_failure", "last_error"):
-            if getattr(tally, name) is not None:
-                values[name] = getattr(tally, name)
-        if tally.consecutive is not None:
-            values["consecutive_errors"] = tally.consecutive
-        session.execute(sa.update(t).where(t.tenant == tenant, t.sub_id == sub_id).values(**values))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from cityops.context import geoquery, typesel
 from cityops.context.entities import ATTR_TYPES, NGSI_LD_NULL, iso, null_of
 from cityops.context.events import EntityChanged
 from cityops.context.http import JSONLD_REL
+from cityops.context.join import Join, joined, parse_join
 from cityops.context.jsonld import CORE_CONTEXT_URL, ActiveContext
 from cityops.context.models import ContextEntity
 from cityops.context.qlang import QExpr, parse_q
@@ -87,6 +89,7 @@ class LiveSubscription:
     geo: geoquery.GeoQuery | None = None
     options: RenderOptions = RenderOptions()
     show_changes: bool = False  # notify the previous values of changed attributes
+    join: Join | None = None  # linked entities in notifications
     errors: int = 0  # consecutive failed notifications when loaded
     modified_at: datetime | None = None
 
@@ -190,6 +193,7 @@ def compile_live(
             lang=doc.get("lang"),
         ),
         show_changes=notification.get("showChanges", False),
+        join=parse_join(notification),
         errors=row.consecutive_errors or 0,
         modified_at=row.modified_at,
     )
@@ -213,8 +217,10 @@ def changed_data(
     sub: LiveSubscription,
     events: list[EntityChanged],
     unit_path: Callable[[int | None], str | None],
+    reader: Callable[[], AbstractContextManager[Any]],
 ) -> list[dict[str, Any]]:
-    """Test q, geoQ and scope on waiting changes; render each entity's latest state once."""
+    """Test q, geoQ and scope on waiting changes; render each entity's latest state once
+    (and those it links to, with a join: read on a `reader()`)."""
     latest: dict[str, EntityChanged] = {}
     for event in events:
         if event.entity is not None and not sub.passes(event.entity["attrs"]):
@@ -224,7 +230,11 @@ def changed_data(
             continue
         latest.pop(event.entity_id, None)  # keep the order of the latest changes
         latest[event.entity_id] = event
-    return [render_change(sub, e) for e in latest.values()]
+    data = [render_change(sub, e) for e in latest.values()]
+    if sub.join is None or not data:
+        return data
+    with reader() as conn:
+        return with_links(conn, sub, data)
 
 
 def render_change(sub: LiveSubscription, event: EntityChanged) -> dict[str, Any]:
@@ -301,6 +311,14 @@ def current_data(session: Session, sub: LiveSubscription, limit: int) -> list[di
             if row.entity_id not in found:
                 found[row.entity_id] = render_entity(row, sub.out, sub.options)
     return list(found.values())
+
+
+def with_links(reader: Any, sub: LiveSubscription, data: list[Any]) -> list[Any]:
+    """The entities of a notification with those they link to, as the subscription's join
+    asks (read in its scope)."""
+    if sub.join is None or not data:
+        return data
+    return joined(reader, sub.tenant, sub.principal, sub.out, sub.options, data, sub.join)
 
 
 def message(sub: LiveSubscription, data: list[Any]) -> tuple[bytes, dict[str, str]]:
