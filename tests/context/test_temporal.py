@@ -203,6 +203,18 @@ def test_hourly_average_over_a_day(client, key):
     assert got["avg"][3][1:] == [at(180), at(240)]
 
 
+def test_periods_start_at_time_at_or_else_at_the_first_instance(client, key):
+    # readings at 00:03, 00:33, 01:03, 01:33: hourly periods from 00:03, not from 00:00
+    assert post(client, key, sensor([1.0, 2.0, 3.0, 4.0], every=30, start=3)).status_code == 201
+    hourly = {"options": "aggregatedValues", "aggrMethods": "sum", "aggrPeriodDuration": "PT1H"}
+    got = history(client, key, **hourly).json()["waterLevel"]["sum"]
+    assert got == [[3.0, at(3), at(63)], [7.0, at(63), at(123)]]
+    before = history(client, key, timerel="before", timeAt=at(60), **hourly).json()
+    assert before["waterLevel"]["sum"] == [[3.0, at(3), at(63)]]
+    after = history(client, key, timerel="after", timeAt=at(30), **hourly).json()
+    assert after["waterLevel"]["sum"] == [[5.0, at(30), at(90)], [4.0, at(90), at(150)]]
+
+
 def test_whole_range_aggregation_and_every_method(client, key):
     post(client, key, sensor([1.0, 2.0, 2.0, 3.0]))
     got = history(

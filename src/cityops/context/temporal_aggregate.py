@@ -134,9 +134,14 @@ class Plan:
     rollup_hi: datetime | None = None  # raw history answers from here on
 
 
-def plan(session: Session, tq: TemporalQuery, use_rollups: bool = True) -> Plan:
-    """Decide bucket origin and whether (and up to when) rollups can answer."""
-    origin = epoch_of(tq.lower) if tq.lower else 0
+def plan(
+    session: Session, tq: TemporalQuery, use_rollups: bool = True, first: datetime | None = None
+) -> Plan:
+    """Decide bucket origin and whether (and up to when) rollups can answer. Periods start
+    at timeAt (after, between), else at the first instance (`first`), as GS CIM 009 4.5.19
+    and the ETSI suite's 020_11 have them; rollups answer when that falls on their grid."""
+    start = tq.lower or first
+    origin = epoch_of(start) if start else 0
     step = tq.period
     period = next((p for p, s in PERIOD_SECONDS.items() if s == step), None)
     if (
@@ -219,7 +224,8 @@ def aggregate(
     use_rollups: bool = True,
 ) -> tuple[dict[Key, Agg], Plan]:
     """Aggregate the history of some entities per attribute, datasetId and bucket."""
-    pl = plan(session, tq, use_rollups)
+    first = None if tq.lower or tq.period is None or not pks else _first(session, pks, attr_ids, tq)
+    pl = plan(session, tq, use_rollups, first)
     out: dict[Key, Agg] = {}
     if not pks:
         return out, pl
@@ -230,6 +236,19 @@ def aggregate(
         for key, agg in part:
             out.setdefault(key, Agg()).add(agg)
     return out, pl
+
+
+def _first(
+    session: Session, pks: list[int], attr_ids: list[int] | None, tq: TemporalQuery
+) -> datetime | None:
+    """When the first instance aggregated was observed (or modified)."""
+    time = Inst.observed_at if tq.timeproperty == "observedAt" else Inst.modified_at
+    stmt = select(func.min(time)).where(Inst.entity_pk.in_(pks))
+    if attr_ids is not None:
+        stmt = stmt.where(Inst.attr_id.in_(attr_ids))
+    if tq.upper is not None:
+        stmt = stmt.where(time < tq.upper)
+    return session.scalar(stmt)
 
 
 def bucket_bounds(number: int, agg: Agg, tq: TemporalQuery, pl: Plan) -> tuple[str, str]:
