@@ -503,3 +503,29 @@ def test_a_keyword_is_not_an_entity_type(client, key, name):
     response = client.post(f"{BASE}/entities", json=body, headers=json_headers(key))
     assert response.status_code == 400, response.text
     assert response.json()["type"].endswith("BadRequestData")
+
+
+def test_paths_naming_no_item_answer_as_the_suite_expects(client, key):
+    station(client, key)
+    fragment = {"no2": {"type": "Property", "value": 9}}
+    empty_id = client.post(f"{BASE}/entities//attrs/", json=fragment, headers=json_headers(key))
+    assert empty_id.status_code == 400 and kind(empty_id) == "BadRequestData"
+    no_name = client.delete(f"{BASE}/entities/{PT1}/attrs/", headers=key)
+    assert no_name.status_code == 405 and kind(no_name) == "OperationNotSupported"
+    assert "pm25" in entity(client, key)  # nothing was deleted
+    collection = client.delete(f"{BASE}/temporal/entities/", headers=key)
+    assert collection.status_code == 405 and kind(collection) == "OperationNotSupported"
+
+
+def test_a_temporal_query_needs_a_type_attrs_q_geo_query_or_local(client, key):
+    station(client, key)
+    window = {"timerel": "after", "timeAt": "2026-11-24T00:00:00Z"}
+    for params in ({}, {"id": PT1}):
+        wide = client.get(f"{BASE}/temporal/entities", params=window | params, headers=key)
+        assert wide.status_code == 400 and kind(wide) == "BadRequestData", params
+    for params in ({"local": "true"}, {"type": "AirQualityObserved"}, {"attrs": "pm25"}):
+        answer = client.get(
+            f"{BASE}/temporal/entities", params=window | params, headers={**key, "Link": link()}
+        )
+        assert answer.status_code == 200, (params, answer.text)
+        assert [e["id"] for e in answer.json()] == [PT1], params

@@ -17,7 +17,6 @@ from cityops.context.entities import (
     SCOPE_IRI,
     added_types,
     attribute_instances,
-    check_uri,
     null_instance,
     parse_attribute,
     parse_attributes,
@@ -141,7 +140,7 @@ def _geometry_property(request: Request, ctx: Any) -> str:
 @router.get("/entities/{entity_id:path}")
 async def get_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Retrieve an entity by id."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     _read(principal)
     check_params(request, RETRIEVE_PARAMS)
     ctx = http.query_context(request)
@@ -174,7 +173,7 @@ async def delete_attribute(
     request: Request, entity_id: str, attr: str, principal: NgsiPrincipal
 ) -> Response:
     """Delete an attribute (one instance with datasetId, or all with deleteAll=true)."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     ctx = http.query_context(request)
     iri = ctx.expand(attr)
     dataset_id = request.query_params.get("datasetId")
@@ -199,7 +198,7 @@ async def delete_attribute(
 @router.delete("/entities/{entity_id:path}", status_code=204)
 async def delete_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Delete an entity."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     await run_store(request, principal, lambda s: s.delete(entity_id), entity=entity_id)
     return Response(status_code=204)
 
@@ -209,7 +208,7 @@ async def replace_attribute(
     request: Request, entity_id: str, attr: str, principal: NgsiPrincipal
 ) -> Response:
     """Replace one attribute (the instance of the body's datasetId, else the default one)."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     body, ctx = await http.read_body(request)
     iri = attribute_iri(attr, ctx)
     parsed = parse_attribute(attr, _strip_context(body), ctx)
@@ -235,7 +234,7 @@ async def patch_attribute(
 ) -> Response:
     """Partially update one attribute (the instance of the body's datasetId, else the
     default one); an NGSI-LD Null fragment deletes that instance."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     body, ctx = await http.read_body(request, merge=True)
     fragment = _strip_context(body)
     iri = attribute_iri(attr, ctx)
@@ -265,11 +264,6 @@ def attribute_iri(attr: str, ctx: ActiveContext) -> str:
     if attr.startswith("@") or iri == SCOPE_IRI or attr in ENTITY_MEMBERS:
         raise bad_request(f"{attr!r} is not an attribute name")
     return iri
-
-
-def path_id(entity_id: str) -> str:
-    """The entity id of a request path, checked: BadRequestData unless an absolute URI."""
-    return check_uri(entity_id, "entity id")
 
 
 def split_nulls(
@@ -318,7 +312,7 @@ def _multi_status(result: WriteResult, ctx: ActiveContext, touched: list[str]) -
 @router.post("/entities/{entity_id:path}/attrs")
 async def append_attributes(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Append attributes (overwriting unless options=noOverwrite)."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     body, ctx = await http.read_body(request)
     if not isinstance(body, dict):
         raise bad_request("the body must be an object of attributes")
@@ -344,7 +338,7 @@ async def append_attributes(request: Request, entity_id: str, principal: NgsiPri
 async def update_attributes(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Update existing attributes (others are reported as not updated); an NGSI-LD Null
     instance deletes that instance."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     body, ctx = await http.read_body(request, merge=True)
     if not isinstance(body, dict):
         raise bad_request("the body must be an object of attributes")
@@ -376,7 +370,7 @@ async def update_attributes(request: Request, entity_id: str, principal: NgsiPri
 @router.put("/entities/{entity_id:path}", status_code=204)
 async def replace_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Replace an entity (type and every attribute)."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     body, ctx = await http.read_body(request)
     if isinstance(body, dict):
         body = {"id": entity_id} | body
@@ -390,7 +384,7 @@ async def replace_entity(request: Request, entity_id: str, principal: NgsiPrinci
 @router.patch("/entities/{entity_id:path}", status_code=204)
 async def merge_entity(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Merge into an entity: given attributes are merged, 'urn:ngsi-ld:null' deletes."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     body, ctx = await http.read_body(request, merge=True)
     if not isinstance(body, dict):
         raise bad_request("the body must be an object")

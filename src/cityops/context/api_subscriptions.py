@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cityops.context import http, subscriptions, typesel
 from cityops.context.entities import check_uri, iso
-from cityops.context.errors import NgsiLdError, bad_request
+from cityops.context.errors import NgsiLdError, bad_request, not_allowed
 from cityops.context.events import EntityChanged
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext, ContextError
@@ -129,8 +129,7 @@ def _one(sub_id: str) -> None:
     """A path naming one subscription: without an id (`/subscriptions/`) it names the
     collection, which cannot be changed or deleted (405)."""
     if not sub_id:
-        detail = "name the subscription: /subscriptions/{id}"
-        raise NgsiLdError("OperationNotSupported", detail, status=405)
+        raise not_allowed("name the subscription: /subscriptions/{id}")
     check_uri(sub_id, "subscription id")
 
 

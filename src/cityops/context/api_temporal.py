@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cityops.context import http, temporal_write
-from cityops.context.api import path_id, run_store
+from cityops.context.api import run_store
 from cityops.context.api_batch import query_from_body
 from cityops.context.entities import check_uri, parse_attribute, parse_scope
-from cityops.context.errors import bad_request, not_found
+from cityops.context.errors import bad_request, not_allowed, not_found
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
 from cityops.context.params import NO_PARAMS, TEMPORAL_PARAMS, check_params, projections
@@ -98,6 +98,9 @@ async def query_temporal(request: Request, principal: NgsiPrincipal) -> Response
         default_limit=settings.ngsi_ld.default_limit,
         max_limit=settings.ngsi_ld.max_limit,
     )
+    if not (query.types or query.attrs or query.q or query.geo or params.get("local") == "true"):
+        # a whole history of everything is not a query (GS CIM 009 5.7.4; ids alone neither)
+        raise bad_request("a temporal query needs type, attrs, q, a geo-query or local=true")
     tq = parse_temporal(params, ctx)
     _projected(request, [])
     tenant = http.tenant(request)
@@ -138,7 +141,7 @@ async def get_temporal(request: Request, entity_id: str, principal: NgsiPrincipa
     """Retrieve the temporal evolution of one entity."""
     check_params(request, TEMPORAL_PARAMS)
     _media(request)  # NotAcceptable before anything is read
-    path_id(entity_id)
+    http.path_id(entity_id)
     _read(principal)
     ctx = http.query_context(request)
     tq = parse_temporal(dict(request.query_params), ctx)
@@ -163,7 +166,7 @@ async def patch_instance(
     request: Request, entity_id: str, attr: str, instance_id: str, principal: NgsiPrincipal
 ) -> Response:
     """Modify one instance of an attribute's history."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     check_uri(instance_id, "instanceId")
     body, ctx = await http.read_body(request)
     if not isinstance(body, dict):
@@ -186,7 +189,7 @@ async def delete_instance(
     request: Request, entity_id: str, attr: str, instance_id: str, principal: NgsiPrincipal
 ) -> Response:
     """Delete one instance of an attribute's history."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     check_uri(instance_id, "instanceId")
     iri = http.query_context(request).expand(attr)
     await run_store(
@@ -203,7 +206,7 @@ async def delete_attribute_history(
     request: Request, entity_id: str, attr: str, principal: NgsiPrincipal
 ) -> Response:
     """Delete an attribute's history (default instances, one datasetId, or all with deleteAll)."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     iri = http.query_context(request).expand(attr)
     dataset_id = request.query_params.get("datasetId")
     delete_all = request.query_params.get("deleteAll", "").lower() == "true"
@@ -221,7 +224,7 @@ async def delete_attribute_history(
 @router.post("/entities/{entity_id:path}/attrs", status_code=204)
 async def append_instances(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Add attribute instances to an entity's history."""
-    path_id(entity_id)
+    http.path_id(entity_id)
     body, ctx = await http.read_body(request)
     if not isinstance(body, dict):
         raise bad_request("the body must be an object of attributes with their instances")
@@ -238,7 +241,9 @@ async def append_instances(request: Request, entity_id: str, principal: NgsiPrin
 @router.delete("/entities/{entity_id:path}", status_code=204)
 async def delete_temporal(request: Request, entity_id: str, principal: NgsiPrincipal) -> Response:
     """Delete an entity and its whole history."""
-    path_id(entity_id)
+    if not entity_id:  # the collection, /temporal/entities/
+        raise not_allowed("name the entity to delete: /temporal/entities/{id}")
+    http.path_id(entity_id)
     await run_store(request, principal, lambda s: s.delete(entity_id), entity=entity_id)
     return Response(status_code=204)
 

@@ -114,7 +114,7 @@ _COLLECTIONS = re.compile(
     r"(temporal/)?entities|subscriptions|types|attributes|jsonldContexts|"
     r"(temporal/)?entityOperations/\w+"
 )
-_ATTRS = re.compile(r"(temporal/)?entities/.+/attrs")
+_ATTRS = re.compile(r"(temporal/)?entities/.*/attrs")  # (an empty id: BadRequestData)
 
 
 def _trailing_slash(path: str, method: str, scope: Scope) -> bool:

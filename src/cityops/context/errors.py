@@ -68,3 +68,9 @@ def invalid_request(detail: str) -> NgsiLdError:
 def not_found(detail: str) -> NgsiLdError:
     """Return a ResourceNotFound error."""
     return NgsiLdError("ResourceNotFound", detail)
+
+
+def not_allowed(detail: str) -> NgsiLdError:
+    """A method the path's resource does not have (a collection named where one item is
+    meant: `/subscriptions/`, `.../attrs/`): 405, OperationNotSupported."""
+    return NgsiLdError("OperationNotSupported", detail, status=405)

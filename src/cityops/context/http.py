@@ -15,7 +15,8 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from cityops.context.errors import NgsiLdError, bad_request, invalid_request
+from cityops.context.entities import check_uri
+from cityops.context.errors import NgsiLdError, bad_request, invalid_request, not_allowed
 from cityops.context.jsonld import CORE_CONTEXT_URL, ActiveContext, ContextError, ContextResolver
 from cityops.core.auth import key_cache
 from cityops.core.config import Settings
@@ -282,3 +283,11 @@ def page_links(request: Request, offset: int, limit: int, more: bool) -> list[st
 def respond_plain(body: Any, status: int = 200) -> Response:
     """Serialise a JSON body without @context (batch results, 207 reports)."""
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def path_id(entity_id: str) -> str:
+    """The entity id of a request path, checked: BadRequestData unless an absolute URI;
+    `/entities/{id}/attrs/` without an attribute name is no resource (405)."""
+    if entity_id.endswith(("/attrs", "/attrs/")):
+        raise not_allowed("name the attribute: .../attrs/{name}")
+    return check_uri(entity_id, "entity id")
