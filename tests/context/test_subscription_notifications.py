@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from ngsi import air_quality, json_headers
+from ngsi import air_quality, json_headers, link
 from test_subscriptions import (  # noqa: F401  (fixtures: receiver, settings)
     AQ,
     BASE,
@@ -114,8 +114,8 @@ def test_a_subscription_reads_back_what_was_set_and_no_status_before_a_notificat
     create(client, key, air_quality(1, 30))
     plain = get_sub(client, key, subscribe(client, key, receiver.url))
     assert "isActive" not in plain and plain["status"] == "active"
-    assert "status" not in plain["notification"] and plain["notification"]["timesSent"] == 0
-    assert "timesDropped" not in plain["notification"]
+    counters = ("status", "timesSent", "timesFailed", "timesDropped", "consecutiveErrors")
+    assert not set(counters) & set(plain["notification"])  # nothing counted yet
     paused = get_sub(client, key, subscribe(client, key, receiver.url, isActive=False))
     assert paused["isActive"] is False and paused["status"] == "paused"
     given = subscribe(client, key, receiver.url, isActive=True)
@@ -123,7 +123,8 @@ def test_a_subscription_reads_back_what_was_set_and_no_status_before_a_notificat
     set_pm25(client, key, 1, 40)
     receiver.wait_for(2)
     time.sleep(0.3)
-    assert get_sub(client, key, given)["notification"]["status"] == "ok"
+    record = get_sub(client, key, given)["notification"]
+    assert record["status"] == "ok" and record["timesSent"] == 1
 
 
 def test_the_subscription_collection_cannot_be_patched_or_deleted(client, key):
@@ -165,3 +166,32 @@ def test_a_dataset_id_member_notifies_only_those_instances(client, key, receiver
     assert (
         client.post(f"{BASE}/subscriptions", json=bad, headers=json_headers(key)).status_code == 400
     )
+
+
+def test_deletions_notify_previous_values_and_system_times(client, key, receiver):  # noqa: F811
+    create(client, key, air_quality(1, 30))
+    notification = {"endpoint": {"uri": receiver.url}, "showChanges": True, "sysAttrs": True}
+    subscribe(
+        client,
+        key,
+        receiver.url,
+        notification=notification,
+        notificationTrigger=["attributeDeleted", "entityDeleted"],
+    )
+    gone = client.delete(f"{BASE}/entities/{AQ}001/attrs/pm25", headers={**key, "Link": link()})
+    assert gone.status_code == 204, gone.text
+    pm25 = notified(receiver)["pm25"]
+    assert pm25["value"] == "urn:ngsi-ld:null" and pm25["previousValue"] == 30
+    assert pm25["createdAt"] <= pm25["modifiedAt"] < pm25["deletedAt"]
+    assert client.delete(f"{BASE}/entities/{AQ}001", headers=key).status_code == 204
+    entity = notified(receiver, 2)
+    assert "deletedAt" in entity
+    assert entity["location"]["value"] == "urn:ngsi-ld:null"
+    assert entity["location"]["previousValue"]["type"] == "Point"
+
+
+def test_a_q_written_as_in_a_url_is_read_decoded(client, key, receiver):  # noqa: F811
+    create(client, key, air_quality(1, 30, name={"type": "Property", "value": "Phú Hài"}))
+    subscribe(client, key, receiver.url, q='name=="Ph%C3%BA%20H%C3%A0i"')
+    set_pm25(client, key, 1, 40)
+    assert notified(receiver)["pm25"]["value"] == 40

@@ -26,16 +26,16 @@ class WriteResult:
 
 def instances_of(row: ContextEntity, only: str | None = None) -> list[dict[str, Any]]:
     """The attribute instances of an entity (of one attribute IRI, if given), as
-    EntityChanged.deleted lists them."""
+    EntityChanged.deleted lists them (`was`: the instance itself)."""
     out = [
-        {"attr": iri, "type": attr.get("type", "Property")}
+        {"attr": iri, "type": attr.get("type", "Property"), "was": attr}
         for iri, attr in row.attrs.items()
         if only in (None, iri) and isinstance(attr, dict)
     ]
     for iri, by_ds in (row.datasets or {}).items():
         if only in (None, iri):
             out += [
-                {"attr": iri, "type": a.get("type", "Property"), "datasetId": ds}
+                {"attr": iri, "type": a.get("type", "Property"), "datasetId": ds, "was": a}
                 for ds, a in by_ds.items()
             ]
     return out

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -91,7 +91,7 @@ def _entities(value: Any, ctx: ActiveContext) -> list[dict[str, Any]]:
 
 def _q(value: Any, ctx: ActiveContext) -> str:
     try:
-        QEvaluator(parse_q(_text(value, "q", 4096)), ctx.expand)
+        QEvaluator(parse_q(unquote(_text(value, "q", 4096))), ctx.expand)
     except ValueError as err:
         raise bad_request(f"q: {err}") from err
     return value
@@ -174,6 +174,8 @@ def _notification(value: Any, ctx: ActiveContext) -> dict[str, Any]:
         out["join"], out["joinLevel"] = join.mode, join.level
     if "pick" in out and "omit" in out:
         raise bad_request("notification.pick and notification.omit cannot be used together")
+    if ("pick" in out or "omit" in out) and "attributes" in out:
+        raise bad_request("notification.attributes cannot be used with pick or omit")
     return out
 
 

@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 from sqlalchemy.orm import Session
@@ -200,7 +201,7 @@ def compile_live(
     if "watchedAttributes" in doc:
         live.watched = frozenset(doc["watchedAttributes"])
     if "q" in doc:
-        live.q_expr = parse_q(doc["q"])
+        live.q_expr = parse_q(unquote(doc["q"]))  # as in a URL: %20 is a space
         live.q = QEvaluator(live.q_expr, terms.expand)
     if "geoQ" in doc:
         geo = doc["geoQ"]
@@ -256,9 +257,11 @@ def render_change(sub: LiveSubscription, event: EntityChanged) -> dict[str, Any]
             row.modified_at = _when(event.at)
             row.created_at = _when(snap.get("created")) or row.modified_at
         out = render_entity(row, sub.out, sub.options)
-        if sub.show_changes and not (sub.options.key_values or sub.options.concise):
-            _show_previous(out, event.previous, sub.out)
-    if "attributeDeleted" not in sub.triggers:
+        if _shows_changes(sub):
+            for iri, before in event.previous.items():
+                _show_previous(out.get(sub.out.compact(iri)), before, sub.out)
+    # deleted instances: with attributeDeleted, or an entity's with showChanges
+    if "attributeDeleted" not in sub.triggers and not (snap is None and _shows_changes(sub)):
         return out
     for gone in event.deleted:
         attr = gone["attr"]
@@ -268,6 +271,12 @@ def render_change(sub: LiveSubscription, event: EntityChanged) -> dict[str, Any]
             continue
         name = sub.out.compact(attr)
         null = _null_instance(gone, simplified=sub.options.key_values)
+        was = gone.get("was") or {}
+        if sub.options.sys_attrs and isinstance(null, dict):
+            times = {k: was[k] for k in ("createdAt", "modifiedAt") if k in was}
+            null |= times | {"deletedAt": event.at}
+        if _shows_changes(sub):
+            _show_previous(null, was, sub.out)
         held = out.get(name)
         if held is None:
             out[name] = null
@@ -284,14 +293,20 @@ def _when(value: Any) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _show_previous(out: dict[str, Any], previous: dict[str, Any], ctx: ActiveContext) -> None:
-    """Add to each changed attribute its value before the change: previousValue (or
+def _shows_changes(sub: LiveSubscription) -> bool:
+    return sub.show_changes and not (sub.options.key_values or sub.options.concise)
+
+
+def _show_previous(shown: Any, before: dict[str, Any], ctx: ActiveContext) -> None:
+    """Add to a notified attribute its value before the change: previousValue (or
     previousObject, previousLanguageMap, previousJson, previousVocab ...: GS CIM 009 5.2.14)."""
-    for iri, before in previous.items():
-        shown = out.get(ctx.compact(iri))
-        member = ATTR_TYPES.get(before.get("type", "Property"), "value")
-        if isinstance(shown, dict) and member in before:
-            shown["previous" + member[0].upper() + member[1:]] = before[member]
+    member = ATTR_TYPES.get(before.get("type", "Property"), "value")
+    if not isinstance(shown, dict) or member not in before:
+        return
+    value = before[member]
+    if member == "vocab":  # vocab terms are IRIs, compacted as the current one is
+        value = [ctx.compact(v) for v in value] if isinstance(value, list) else ctx.compact(value)
+    shown["previous" + member[0].upper() + member[1:]] = value
 
 
 def _null_instance(gone: dict[str, Any], *, simplified: bool) -> Any:

@@ -36,10 +36,10 @@ def delivery_record(row: ContextSubscription, tally: Tally | None) -> dict[str, 
     sent, failed = row.times_sent + t.sent, row.times_failed + t.failed
     return {
         # status tells how the last notification went: none yet, no status (GS CIM 009
-        # 5.2.15); CityOps' own counters show only once they count something
+        # 5.2.15); the counters show once they count something
         "status": ("failed" if errors else "ok") if sent or failed else None,
-        "timesSent": sent,
-        "timesFailed": failed,
+        "timesSent": sent or None,
+        "timesFailed": failed or None,
         "timesDropped": (row.times_dropped + t.dropped) or None,
         "consecutiveErrors": errors or None,
         "lastNotification": t.last_notification or row.last_notification,
