@@ -55,6 +55,15 @@ def test_sys_attrs_hold_for_batch_writes_too(client, key, receiver):  # noqa: F8
     assert entity["pm25"]["value"] == 41 and entity["createdAt"] < entity["modifiedAt"]
 
 
+def test_sys_attrs_in_key_values_give_the_entity_times(client, key, receiver):  # noqa: F811
+    create(client, key, air_quality(1, 30))
+    notification = {"endpoint": {"uri": receiver.url}, "sysAttrs": True, "format": "keyValues"}
+    subscribe(client, key, receiver.url, notification=notification)
+    set_pm25(client, key, 1, 40)
+    entity = notified(receiver)
+    assert entity["pm25"] == 40 and entity["createdAt"] < entity["modifiedAt"]
+
+
 def test_without_sys_attrs_no_system_times(client, key, receiver):  # noqa: F811
     create(client, key, air_quality(1, 30))
     subscribe(client, key, receiver.url)
@@ -185,7 +194,7 @@ def test_deletions_notify_previous_values_and_system_times(client, key, receiver
     assert pm25["createdAt"] <= pm25["modifiedAt"] < pm25["deletedAt"]
     assert client.delete(f"{BASE}/entities/{AQ}001", headers=key).status_code == 204
     entity = notified(receiver, 2)
-    assert "deletedAt" in entity
+    assert entity["createdAt"] < entity["modifiedAt"] < entity["deletedAt"]
     assert entity["location"]["value"] == "urn:ngsi-ld:null"
     assert entity["location"]["previousValue"]["type"] == "Point"
 

@@ -28,6 +28,8 @@ class EntityChanged(Event):
     # the default instances the change replaced, of the changed attributes that had one
     # (subscriptions with showChanges notify the previous values)
     previous: dict[str, Any] = field(default_factory=dict)
+    # a deleted entity's createdAt and modifiedAt (ISO), for notifications with sysAttrs
+    times: tuple[str, str] | None = None
 
 
 def snapshot(

@@ -143,7 +143,7 @@ def render_entity(row: ContextEntity, ctx: ActiveContext, opts: RenderOptions) -
                 continue
             rendered = [_compact_attr(a, ctx, opts) for a in instances]
             out[name] = rendered[0] if len(rendered) == 1 else rendered
-    if opts.sys_attrs and not opts.key_values:
+    if opts.sys_attrs:  # the entity's times, in every format (attributes': not simplified)
         out["createdAt"] = iso(row.created_at)
         out["modifiedAt"] = iso(row.modified_at)
     return out

@@ -40,8 +40,7 @@ class EntityStore:
     `lock` (the default): entities read to be changed are locked until the transaction ends
     (SELECT ... FOR UPDATE on PostgreSQL), so two concurrent writes of one entity each
     change the other's result instead of one silently undoing the other. On SQLite writers
-    take the database lock first (BEGIN IMMEDIATE), which does the same. Read-only uses pass
-    lock=False."""
+    take the database lock first (BEGIN IMMEDIATE), which does the same. Reads: lock=False."""
 
     def __init__(
         self, session: Session, tenant: str, principal: Principal, *, lock: bool = True
@@ -161,6 +160,7 @@ class EntityStore:
             entity=state,
             deleted=deleted or [],
             previous=previous or {},
+            times=(iso(row.created_at), iso(row.modified_at)) if op == "delete" else None,
         )
 
     def _history(

@@ -242,9 +242,10 @@ def render_change(sub: LiveSubscription, event: EntityChanged) -> dict[str, Any]
     """Render the entity of a change as the subscription asks (id, type, deletedAt if gone)."""
     snap = event.entity
     if snap is None:
-        out = {"id": event.entity_id, "type": sub.out.compact(event.entity_type)} | {
-            "deletedAt": event.at
-        }
+        out = {"id": event.entity_id, "type": sub.out.compact(event.entity_type)}
+        if sub.options.sys_attrs and event.times is not None:
+            out["createdAt"], out["modifiedAt"] = event.times
+        out["deletedAt"] = event.at
     else:
         row = ContextEntity(
             entity_id=snap["id"],
