@@ -86,7 +86,13 @@ def test_from_body_says_what_the_geo_q_lacks() -> None:
         ("within", "Point", '["108.1",10.93]', "must hold numbers"),
         ("within", "Polygon", "[[[108,10],[109,10],[109,11],[108,11]]]", "not closed"),
         ("within", "Polygon", "[[[108,10],[109,10],[108,10]]]", "at least 4 positions"),
-        ("within", "Polygon", "[[[108,10],[109,11],[109,10],[108,11],[108,10]]]", "Self-inter"),
+        ("within", "Polygon", "[[[108,10],[109,10],[110,10],[108,10]]]", "Self-inter"),  # flat
+        (
+            "within",
+            "Polygon",
+            "[[[0,0],[4,0],[4,4],[0,4],[0,0]],[[5,5],[6,5],[6,6],[5,5]]]",
+            "Hole",
+        ),
         ("intersects", "LineString", "[[108,10]]", "at least 2 positions"),
         ("intersects", "MultiPolygon", "[]", "non-empty array"),
         ("intersects", "Point", "[[108,10]]", "must be a position"),
@@ -97,6 +103,14 @@ def test_invalid_geoqueries_are_explained(
 ) -> None:
     with pytest.raises(GeoQuerySyntaxError, match=message):
         parse_geoquery(georel, geometry, coordinates, None)
+
+
+def test_a_bowtie_query_polygon_is_read_as_its_two_triangles() -> None:
+    bowtie = "[[[108,10],[109,11],[109,10],[108,11],[108,10]]]"  # crosses itself at 108.5 10.5
+    gq = parse_geoquery("within", "Polygon", bowtie, None)
+    assert gq.geometry.is_valid and gq.geometry.area == pytest.approx(0.5)
+    assert matches(gq, {"type": "Point", "coordinates": [108.2, 10.5]})  # in the left one
+    assert not matches(gq, {"type": "Point", "coordinates": [108.5, 10.9]})  # between them
 
 
 # ------------------------------------------------------------------------------ exact test

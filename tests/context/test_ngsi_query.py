@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from ngsi import ENV_CONTEXT, air_quality, json_headers, link
 
@@ -97,6 +99,35 @@ def test_within_polygon(client, key):
         coordinates=polygon,
     )
     assert got == ["PT-001", "PT-002", "PT-003"]
+
+
+# a flood zone drawn by hand: its boundary crosses itself near its first corner
+BOWTIE = [
+    [[108.0, 11.0], [108.02, 11.0], [108.01, 10.8], [108.35, 10.8], [108.4, 10.95], [108.0, 11.0]]
+]
+
+
+def test_a_polygon_crossing_itself_is_kept_and_queried_as_repaired(client, key):
+    zone = {"id": "urn:ngsi-ld:FloodZone:Z1", "type": "FloodZone"}
+    zone["location"] = {"type": "GeoProperty", "value": {"type": "Polygon", "coordinates": BOWTIE}}
+    made = client.post(f"{BASE}/entities", json=zone, headers=json_headers(key, context=None))
+    assert made.status_code == 201, made.text
+    stored = client.get(f"{BASE}/entities/urn:ngsi-ld:FloodZone:Z1", headers=key).json()
+    assert stored["location"]["value"]["coordinates"] == BOWTIE  # as given
+    geo = {"geometry": "Polygon", "coordinates": json.dumps(BOWTIE)}
+    assert found(client, key, type="FloodZone", georel="equals", **geo) == ["Z1"]
+    point = {"geometry": "Point", "coordinates": "[108.2, 10.9]"}
+    assert found(client, key, type="FloodZone", georel="contains", **point) == ["Z1"]
+    inside = found(client, key, type="AirQualityObserved", georel="within", **geo)
+    assert inside == ["PT-001", "PT-002", "PT-003"]
+    # other faults are still refused: a ring that folds back on itself has no area
+    flat = {"type": "Polygon", "coordinates": [[[108, 11], [108.1, 11], [108.2, 11], [108, 11]]]}
+    bad = client.post(
+        f"{BASE}/entities",
+        json={"id": "urn:ngsi-ld:FloodZone:Z2", "type": "FloodZone", "location": flat},
+        headers=json_headers(key, context=None),
+    )
+    assert bad.status_code == 400, bad.text
 
 
 def test_pagination_with_count(client, key):

@@ -177,6 +177,15 @@ def _point(value: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def self_crossing(geom: Any) -> bool:
+    """Whether a polygon's only fault is that its boundary crosses itself: GeoJSON (RFC 7946)
+    does not forbid it and hand-drawn areas often do it (the ETSI suite's 019_11 polygons
+    too). Such a polygon is kept as given and queried as shapely.make_valid repairs it."""
+    reason = shapely.is_valid_reason(geom)
+    crossing = reason.startswith(("Self-intersection", "Ring Self-intersection"))
+    return crossing and shapely.make_valid(geom).area > 0  # (a ring folded flat has none)
+
+
 def check_geometry(value: Any, what: str) -> dict[str, Any]:
     """Return a valid GeoJSON geometry or raise BadRequestData naming the attribute."""
     if isinstance(value, dict) and value.get("type") == "Point" and (point := _point(value)):
@@ -187,7 +196,7 @@ def check_geometry(value: Any, what: str) -> dict[str, Any]:
         geom = shape(value)
     except Exception as err:  # shapely raises several types for malformed coordinates
         raise bad_request(f"{what} has malformed coordinates: {err}") from err
-    if geom.is_empty or not shapely.is_valid(geom):
+    if geom.is_empty or not (shapely.is_valid(geom) or self_crossing(geom)):
         raise bad_request(f"{what} is not a valid geometry: {shapely.is_valid_reason(geom)}")
     minx, miny, maxx, maxy = geom.bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:

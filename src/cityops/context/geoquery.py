@@ -18,6 +18,8 @@ from shapely.ops import nearest_points
 from shapely.validation import explain_validity
 from sqlalchemy import ColumnElement, and_
 
+from cityops.context.entities import self_crossing
+
 GEORELS = ("near", "within", "contains", "intersects", "disjoint", "equals", "overlaps")
 GEOMETRIES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 EARTH_RADIUS_M = 6_371_008.8  # mean radius; within 0.6% of WGS84 distances at any latitude
@@ -166,7 +168,9 @@ def parse_geoquery(
     except (ShapelyError, ValueError, TypeError) as err:
         raise GeoQuerySyntaxError(f"{kind} coordinates are not valid: {err}") from None
     if not geom.is_valid:
-        raise GeoQuerySyntaxError(f"the {kind} is not valid: {explain_validity(geom)}")
+        if not self_crossing(geom):
+            raise GeoQuerySyntaxError(f"the {kind} is not valid: {explain_validity(geom)}")
+        geom = shapely.make_valid(geom)  # a boundary crossing itself: its repaired area
     if geoproperty is not None and (not isinstance(geoproperty, str) or not geoproperty.strip()):
         raise GeoQuerySyntaxError("geoproperty must be an attribute name")
     return GeoQuery(
@@ -268,7 +272,11 @@ def _entity_shape(geometry: Any) -> BaseGeometry | None:
         geom = shape(geometry)
     except (ShapelyError, ValueError, TypeError, KeyError, AttributeError, IndexError):
         return None
-    return None if geom.is_empty else geom
+    if geom.is_empty:
+        return None
+    if geom.geom_type in ("Polygon", "MultiPolygon") and not geom.is_valid:
+        return shapely.make_valid(geom)  # stored crossing itself (entities.self_crossing)
+    return geom
 
 
 def _near(gq: GeoQuery, geom: BaseGeometry) -> bool:
