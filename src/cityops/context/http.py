@@ -276,7 +276,9 @@ def page_links(request: Request, offset: int, limit: int, more: bool) -> list[st
     for rel, start in (("prev", max(offset - limit, 0)), ("next", offset + limit)):
         if (rel == "prev" and offset > 0) or (rel == "next" and more):
             query = urlencode([*kept, ("limit", str(limit)), ("offset", str(start))])
-            links.append(f'<{request.url.path}?{query}>; rel="{rel}"; type="application/ld+json"')
+            # written without spaces (RFC 8288 allows either): the ETSI suite's 031_02
+            # compares one link byte for byte
+            links.append(f'<{request.url.path}?{query}>;rel="{rel}";type="application/ld+json"')
     return links
 
 
