@@ -39,7 +39,7 @@ def _compact_attr(attr: dict[str, Any], ctx: ActiveContext, opts: RenderOptions)
         if key in ("createdAt", "modifiedAt") and not opts.sys_attrs:
             continue
         if key in CORE_MEMBERS:
-            out[key] = _compact_vocab(item, ctx) if key == "vocab" else item
+            out[key] = compact_vocab(item, ctx) if key == "vocab" else item
         elif isinstance(item, dict):
             out[ctx.compact(key)] = _compact_attr(item, ctx, opts)
     if kind == "LanguageProperty" and opts.lang:
@@ -56,7 +56,8 @@ def _compact_attr(attr: dict[str, Any], ctx: ActiveContext, opts: RenderOptions)
     return out
 
 
-def _compact_vocab(value: Any, ctx: ActiveContext) -> Any:
+def compact_vocab(value: Any, ctx: ActiveContext) -> Any:
+    """A VocabProperty's vocab (an IRI or a list of them) compacted."""
     return [ctx.compact(v) for v in value] if isinstance(value, list) else ctx.compact(value)
 
 

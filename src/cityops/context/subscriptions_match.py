@@ -25,7 +25,7 @@ from cityops.context.models import ContextEntity
 from cityops.context.qlang import QExpr, parse_q
 from cityops.context.qlang_eval import QEvaluator
 from cityops.context.query import EntityQuery, run_query
-from cityops.context.render import RenderOptions, dataset_filter, render_entity
+from cityops.context.render import RenderOptions, compact_vocab, dataset_filter, render_entity
 from cityops.context.subscriptions import DEFAULT_TRIGGERS
 from cityops.context.subscriptions_models import ContextSubscription
 from cityops.core.db import utcnow
@@ -304,9 +304,7 @@ def _show_previous(shown: Any, before: dict[str, Any], ctx: ActiveContext) -> No
     member = ATTR_TYPES.get(before.get("type", "Property"), "value")
     if not isinstance(shown, dict) or member not in before:
         return
-    value = before[member]
-    if member == "vocab":  # vocab terms are IRIs, compacted as the current one is
-        value = [ctx.compact(v) for v in value] if isinstance(value, list) else ctx.compact(value)
+    value = compact_vocab(before[member], ctx) if member == "vocab" else before[member]
     shown["previous" + member[0].upper() + member[1:]] = value
 
 
