@@ -204,3 +204,36 @@ def test_a_q_written_as_in_a_url_is_read_decoded(client, key, receiver):  # noqa
     subscribe(client, key, receiver.url, q='name=="Ph%C3%BA%20H%C3%A0i"')
     set_pm25(client, key, 1, 40)
     assert notified(receiver)["pm25"]["value"] == 40
+
+
+def test_simplified_multi_attributes_are_dataset_maps(client, key, receiver):  # noqa: F811
+    names = [
+        {"type": "Property", "value": "Tháp Chàm"},
+        {"type": "Property", "value": "Tour Cham", "datasetId": "urn:ngsi-ld:Dataset:fr"},
+    ]
+    create(client, key, air_quality(1, 30, name=names))
+    read = client.get(
+        f"{BASE}/entities/{AQ}001", params={"options": "keyValues"}, headers={**key, "Link": link()}
+    ).json()
+    assert read["name"] == {
+        "dataset": {"@none": "Tháp Chàm", "urn:ngsi-ld:Dataset:fr": "Tour Cham"}
+    }
+    assert read["pm25"] == 30  # one instance stays a plain value
+    notification = {"endpoint": {"uri": receiver.url}, "format": "keyValues"}
+    subscribe(
+        client,
+        key,
+        receiver.url,
+        notification=notification,
+        notificationTrigger=["attributeDeleted"],
+    )
+    gone = client.delete(
+        f"{BASE}/entities/{AQ}001/attrs/name",
+        params={"datasetId": "urn:ngsi-ld:Dataset:fr"},
+        headers={**key, "Link": link()},
+    )
+    assert gone.status_code == 204, gone.text
+    entity = notified(receiver)
+    assert entity["name"] == {
+        "dataset": {"@none": "Tháp Chàm", "urn:ngsi-ld:Dataset:fr": "urn:ngsi-ld:null"}
+    }

@@ -136,13 +136,17 @@ def render_entity(row: ContextEntity, ctx: ActiveContext, opts: RenderOptions) -
                 continue
             keep = opts.datasets
             default = iri in row.attrs and (keep is None or "" in keep)
-            instances = [row.attrs[iri]] if default else []
+            instances = [("@none", row.attrs[iri])] if default else []
             instances += [
-                a for ds, a in datasets.get(iri, {}).items() if keep is None or ds in keep
+                (ds, a) for ds, a in datasets.get(iri, {}).items() if keep is None or ds in keep
             ]
             if not instances:
                 continue
-            rendered = [_compact_attr(a, ctx, opts) for a in instances]
+            if opts.key_values and instances[-1][0] != "@none":  # a multi-attribute, simplified:
+                # {"dataset": {datasetId (@none: the default one): value}} (GS CIM 009 4.5.4)
+                out[name] = {"dataset": {ds: _compact_attr(a, ctx, opts) for ds, a in instances}}
+                continue
+            rendered = [_compact_attr(a, ctx, opts) for _, a in instances]
             out[name] = rendered[0] if len(rendered) == 1 else rendered
     if opts.sys_attrs:  # the entity's times, in every format (attributes': not simplified)
         out["createdAt"] = iso(row.created_at)

@@ -278,10 +278,16 @@ def render_change(sub: LiveSubscription, event: EntityChanged) -> dict[str, Any]
             null |= times | {"deletedAt": event.at}
         if _shows_changes(sub):
             _show_previous(null, was, sub.out)
-        held = out.get(name)
-        if held is None:
+        held, dataset = out.get(name), gone.get("datasetId")
+        if sub.options.key_values and (dataset or held is not None):
+            # simplified multi-attribute: the instance's key in its dataset map is null
+            kept = held["dataset"] if isinstance(held, dict) and "dataset" in held else {}
+            if held is not None and not kept:
+                kept = {"@none": held}
+            out[name] = {"dataset": {**kept, dataset or "@none": null}}
+        elif held is None:
             out[name] = null
-        elif not sub.options.key_values:
+        else:
             out[name] = [*(held if isinstance(held, list) else [held]), null]
     return out
 
