@@ -36,7 +36,7 @@ from cityops.context.params import (
     check_params,
     render_options,
 )
-from cityops.context.query import RENDER_COLUMNS, SYS_COLUMNS, parse_query, run_page, split
+from cityops.context.query import parse_query, render_columns, run_page, split
 from cityops.context.render import render_entity, render_feature
 from cityops.context.store import EntityStore, WriteResult
 from cityops.core.policy import Perm, Principal, authorize
@@ -110,7 +110,7 @@ async def query_entities(request: Request, principal: NgsiPrincipal) -> Response
     )
     opts, join = render_options(request, ctx), parse_join(request.query_params)
     tenant = http.tenant(request)
-    columns = RENDER_COLUMNS + SYS_COLUMNS if opts.sys_attrs else RENDER_COLUMNS
+    columns = render_columns(opts.sys_attrs)
 
     def job() -> tuple[list[dict[str, Any]], int | None, bool]:
         with request.app.state.db.reading() as conn:

@@ -229,8 +229,7 @@ def _legacy_step(mode: str, create_missing: bool) -> Any:
             return parsed.entity_id, store.replace(parsed, row), False
         write_mode = "append-keep" if mode == "update-keep" else "append"
         result = store.write_attrs(row, parsed.attrs, parsed.datasets, mode=write_mode)
-        if parsed.type:
-            store.add_types(row, parsed.types or [parsed.type])
+        store.add_types(row, parsed.all_types)
         return parsed.entity_id, result, False
 
     return step

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from cityops.context import http
+from cityops.context import http, typesel
 from cityops.context.errors import not_found
 from cityops.context.http import NgsiPrincipal
 from cityops.context.jsonld import ActiveContext
@@ -46,7 +46,7 @@ def census(request: Request, principal: Principal) -> Census:
                 scope_filter(principal, Unit.path)
             )
         for first, several, attrs in session.execute(stmt):
-            kinds = several or [first]  # an entity counts under each of its types
+            kinds = typesel.of(first, several)  # an entity counts under each of its types
             for kind in kinds:
                 out.type_count[kind] += 1
             for iri, attr in attrs.items():

@@ -197,7 +197,7 @@ def _update_row(
         row["b_type"], row["b_types"] = old["type"], old["types"] = item.type, item.types
     elif item.type and (item.types or old["types"] or item.type != old["type"]):
         # the types of an update are added (GS CIM 009 4.16)
-        type_, types = typesel.added(old["type"], old["types"], item.types or [item.type])
+        type_, types = typesel.added(old["type"], old["types"], item.all_types)
         if (type_, types) != (old["type"], old["types"]):
             row["b_type"], row["b_types"] = old["type"], old["types"] = type_, types
     if mode == "replace":  # the new entity has no dataset instances (see can_bulk)

@@ -83,6 +83,11 @@ class ParsedEntity:
     scopes: list[str] | None = None
     types: list[str] | None = None  # every type, when there are several (`type`: the first)
 
+    @property
+    def all_types(self) -> list[str]:
+        """Every type the entity (or the fragment) names; none for a fragment without one."""
+        return self.types or ([self.type] if self.type else [])
+
 
 def iso(dt: datetime) -> str:
     """Format a datetime the way the store keeps it: UTC, 'Z', microseconds when present."""

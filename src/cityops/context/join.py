@@ -19,7 +19,7 @@ import orjson
 
 from cityops.context.errors import bad_request
 from cityops.context.jsonld import ActiveContext
-from cityops.context.query import RENDER_COLUMNS, SYS_COLUMNS, EntityQuery, run_query
+from cityops.context.query import EntityQuery, render_columns, run_query
 from cityops.context.render import RenderOptions, render_entity
 from cityops.core.policy import Principal
 
@@ -119,7 +119,7 @@ def joined(
 ) -> list[dict[str, Any]]:
     """apply() with the linked entities read in the caller's scope and rendered as the
     request asks."""
-    columns = RENDER_COLUMNS + SYS_COLUMNS if opts.sys_attrs else RENDER_COLUMNS
+    columns = render_columns(opts.sys_attrs)
 
     def fetch(ids: list[str]) -> dict[str, dict[str, Any]]:
         query = EntityQuery(ids=ids, limit=len(ids))

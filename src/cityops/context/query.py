@@ -279,6 +279,11 @@ RENDER_COLUMNS = ("entity_id", "type", "types", "attrs", "datasets", "scopes")
 SYS_COLUMNS = ("created_at", "modified_at")
 
 
+def render_columns(sys_attrs: bool) -> tuple[str, ...]:
+    """The columns a query reads to render its entities (with options=sysAttrs, the times)."""
+    return RENDER_COLUMNS + SYS_COLUMNS if sys_attrs else RENDER_COLUMNS
+
+
 def run_page(
     session: Reader,
     tenant: str,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from cityops.context import history, rollups
+from cityops.context import history, rollups, typesel
 from cityops.context.entities import (
     ENTITY_MEMBERS,
     ParsedEntity,
@@ -105,7 +105,7 @@ def create_or_append(
     row = store.find(entity_id)
     if row is not None:
         store.check_write(row.unit_id, entity_id)
-        if kind is not None and kind not in (row.types or [row.type]):
+        if kind is not None and kind not in typesel.of(row.type, row.types):
             raise bad_request(f"entity {entity_id} has another type")
         if scopes is not None:
             store.write_scopes(row, scopes, "append-keep")
