@@ -8,6 +8,7 @@ validated and scope-checked on its own; a bad one is reported and the good ones 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import bindparam, select, update
 from cityops.context import history, typesel, value_index
 from cityops.context.entities import LOCATION_IRI, ParsedEntity, numeric_value, parse_datetime
 from cityops.context.errors import NgsiLdError, not_found
-from cityops.context.events import EntityChanged, snapshot
+from cityops.context.events import EntityChanged, entity_changed, snapshot
 from cityops.context.models import ContextEntity
 from cityops.context.store import EntityStore
 from cityops.core.db import driver_rows
@@ -81,8 +82,9 @@ def existing_rows(store: EntityStore, ids: list[str]) -> dict[str, dict[str, Any
             for row in driver_rows(conn, sql, (store.tenant, *chunk)):
                 item = dict(zip(_NAMES, row, strict=True))
                 for name in _JSON:  # JSON text ('null' for None), decoded here
-                    if isinstance(item[name], str | bytes):
-                        item[name] = loads(item[name])
+                    text = item[name]
+                    if text is not None:
+                        item[name] = None if text == "null" else loads(text)
                 found[row[1]] = item
             continue
         # locked for the write, in one order (concurrent writers cannot deadlock)
@@ -96,17 +98,26 @@ def existing_rows(store: EntityStore, ids: list[str]) -> dict[str, dict[str, Any
 
 def _merged(
     store: EntityStore, old: dict[str, Any], new: ParsedEntity, mode: str
-) -> dict[str, Any]:
-    """New attrs of an existing entity: 'replace' takes only the new, others overlay them."""
-    base = {} if mode == "replace" else dict(old["attrs"])
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """New attrs of an existing entity ('replace' takes only the new, others overlay them,
+    'update-keep' leaves those it has), with the instances applied and those they replaced."""
+    before = old["attrs"]
+    attrs = {} if mode == "replace" else dict(before)
+    applied: dict[str, Any] = {}
+    previous: dict[str, Any] = {}
+    now = store.now_iso
+    keep = mode == "update-keep"
     for iri, attr in new.attrs.items():
-        if mode == "update-keep" and iri in base:
-            continue
-        previous = old["attrs"].get(iri) or {}
-        attr["createdAt"] = previous.get("createdAt", store.now_iso)
-        attr["modifiedAt"] = store.now_iso
-        base[iri] = attr
-    return base
+        if iri in before:
+            if keep:
+                continue
+            prior = previous[iri] = before[iri]
+            attr["createdAt"] = prior.get("createdAt", now)
+        else:
+            attr["createdAt"] = now
+        attr["modifiedAt"] = now
+        attrs[iri] = applied[iri] = attr
+    return attrs, applied, previous
 
 
 def bulk_write(
@@ -142,23 +153,22 @@ def bulk_write(
                 raise not_found(f"entity {item.entity_id} not found")
             store.check_write(old["unit_id"], item.entity_id)
             before = old["attrs"]
-            old["old_location"] = before.get(LOCATION_IRI)
-            attrs = _merged(store, old, item, mode)
-            updates.append(_update_row(store, old, item, attrs, mode))
+            attrs, applied, previous = _merged(store, old, item, mode)
+            updates.append(_update_row(store, old, item, attrs, before, mode))
             old["attrs"] = attrs
-            applied = {i: a for i, a in item.attrs.items() if attrs.get(i) is a}
-            kept = [i for i in item.attrs if i not in applied]  # noOverwrite left them
-            changed.extend((item.entity_id, i, a) for i, a in applied.items())
+            entity_id, pk = item.entity_id, old["pk"]
+            for iri, attr in applied.items():
+                changed.append((entity_id, iri, attr))
+                if mode != "replace":
+                    indexed.append((pk, iri, attr, previous.get(iri)))
             if mode == "replace":
-                replaced.append(old["pk"])
-                indexed.extend((old["pk"], i, a, None) for i, a in attrs.items())
+                replaced.append(pk)
+                indexed.extend((pk, i, a, None) for i, a in attrs.items())
+            if len(applied) < len(item.attrs):  # noOverwrite left some
+                kept = [i for i in item.attrs if i not in applied]
+                result.errors.append((entity_id, not_overwritten(kept)))
             else:
-                indexed.extend((old["pk"], i, a, before.get(i)) for i, a in applied.items())
-            if kept:
-                result.errors.append((item.entity_id, not_overwritten(kept)))
-            else:
-                result.success.append(item.entity_id)
-            previous = {i: before[i] for i in applied if i in before}
+                result.success.append(entity_id)
             result.events.append(_event(store, old, item, sorted(applied), previous))
         except NgsiLdError as err:
             result.errors.append((item.entity_id, err))
@@ -186,7 +196,12 @@ def not_overwritten(iris: list[str]) -> NgsiLdError:
 
 
 def _update_row(
-    store: EntityStore, old: dict[str, Any], item: ParsedEntity, attrs: dict[str, Any], mode: str
+    store: EntityStore,
+    old: dict[str, Any],
+    item: ParsedEntity,
+    attrs: dict[str, Any],
+    before: dict[str, Any],
+    mode: str,
 ) -> dict[str, Any]:
     row = {
         "b_pk": old["pk"],
@@ -204,9 +219,10 @@ def _update_row(
         row["b_datasets"] = old["datasets"] = None
     if mode == "replace" or item.scopes is not None:
         row["b_scopes"] = old["scopes"] = item.scopes
-    old_geo = (old.get("old_location") or {}).get("value")
-    new_geo = attrs.get(LOCATION_IRI, {}).get("value")
-    if new_geo != old_geo:
+    old_location, new_location = before.get(LOCATION_IRI), attrs.get(LOCATION_IRI)
+    if new_location is not old_location and (new_location or {}).get("value") != (
+        old_location or {}
+    ).get("value"):
         unit_id, bbox = store.placement(attrs)
         store.check_write(unit_id, item.entity_id)
         row |= {
@@ -251,7 +267,7 @@ def _event(
     state = snapshot(
         item.entity_id, old["type"], old["types"], old["attrs"], old["datasets"], old["created_at"]
     )
-    return EntityChanged(
+    return entity_changed(
         op="update",
         tenant=store.tenant,
         entity_id=item.entity_id,
@@ -269,16 +285,20 @@ def _history(
 ) -> None:
     rows = []
     attr_ids: dict[str, int] = {}
+    times: dict[str, datetime] = {}  # a batch's readings mostly share their times
     for entity_id, iri, inst in changed:
         when = inst.get("observedAt")
         aid = attr_ids.get(iri)
         if aid is None:
             aid = attr_ids[iri] = history.attr_id(store.session, iri)
+        at = store.now if not when else times.get(when)
+        if at is None:
+            at = times[when] = parse_datetime(when, "observedAt")
         rows.append(
             {
                 "entity_pk": pks[entity_id],
                 "attr_id": aid,
-                "observed_at": parse_datetime(when, "observedAt") if when else store.now,
+                "observed_at": at,
                 "modified_at": store.now,
                 "dataset_id": "",
                 "value_num": numeric_value(inst),

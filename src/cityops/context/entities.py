@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import shapely
@@ -111,13 +112,21 @@ def parse_datetime(value: Any, what: str) -> datetime:
 
 def canonical_time(value: Any, what: str) -> str:
     """Return an ISO 8601 date-time in the stored form (UTC, 'Z'), or raise BadRequestData."""
-    if isinstance(value, str) and _CANONICAL_TIME.fullmatch(value):
-        try:
-            datetime.fromisoformat(value)  # validates the calendar (no 2026-02-30)
-            return value
-        except ValueError:
-            pass  # parse_datetime below names the problem
+    if type(value) is str and _is_canonical(value):
+        return value
     return iso(parse_datetime(value, what))
+
+
+@lru_cache(maxsize=4096)
+def _is_canonical(value: str) -> bool:
+    """Whether a time is already in the stored form (a batch's readings share a few times)."""
+    if not _CANONICAL_TIME.fullmatch(value):
+        return False
+    try:
+        datetime.fromisoformat(value)  # validates the calendar (no 2026-02-30)
+    except ValueError:
+        return False  # parse_datetime names the problem
+    return True
 
 
 NGSI_LD_NULL = "urn:ngsi-ld:null"
@@ -231,6 +240,10 @@ def parse_attribute(
     iri = ctx.expand(name)
     if value is None:
         raise bad_request(f"attribute {name!r} is null")
+    if type(value) is dict and value.get("type") == "Property" and value.keys() <= _PLAIN:
+        plain = _plain_property(name, iri, value)
+        if plain is not None:
+            return plain
     if not isinstance(value, dict) or (_looks_geo(value) and "value" not in value):
         kind = "GeoProperty" if iri == LOCATION_IRI or _looks_geo(value) else "Property"
         value = {"type": kind, "value": value}
@@ -256,6 +269,26 @@ def parse_attribute(
         out_key, out_value = _member(name, key, item, kind, ctx)
         if out_key:
             out[out_key] = out_value
+    return out
+
+
+# a Property with only these members and a scalar value: what most readings are
+_PLAIN = frozenset({"type", "value", "observedAt", "unitCode", "createdAt", "modifiedAt"})
+_SCALARS = (str, int, float, bool)
+
+
+def _plain_property(name: str, iri: str, value: dict[str, Any]) -> dict[str, Any] | None:
+    """parse_attribute's result for a plain Property with a scalar value (None for any
+    other: the general path decides), without the general path's per-member dispatch."""
+    if type(value.get("value")) not in _SCALARS or iri in GEO_IRIS:
+        return None
+    out: dict[str, Any] = {"type": "Property"}
+    for key, item in value.items():
+        if key == "observedAt":
+            canonical = type(item) is str and _is_canonical(item)
+            out[key] = item if canonical else canonical_time(item, f"attribute {name!r} observedAt")
+        elif key == "value" or key == "unitCode":
+            out[key] = item
     return out
 
 
@@ -332,9 +365,10 @@ def parse_entity(payload: Any, ctx: ActiveContext) -> ParsedEntity:
     entity_id = check_uri(payload.get("id"), "entity id")
     if payload.get("type") is None:
         raise bad_request(f"entity {entity_id} needs a 'type'")
-    types = parse_types(payload["type"], f"entity {entity_id}", ctx)
+    what = f"entity {entity_id}"
+    types = parse_types(payload["type"], what, ctx)
     attrs, datasets = parse_attributes(payload, ctx)
-    scopes = parse_scope(payload.get("scope"), f"entity {entity_id}")
+    scopes = None if payload.get("scope") is None else parse_scope(payload["scope"], what)
     return ParsedEntity(
         entity_id, types[0], attrs, datasets, scopes, types if len(types) > 1 else None
     )
@@ -350,6 +384,9 @@ def added_types(body: dict[str, Any], entity_id: str, ctx: ActiveContext) -> lis
 def parse_types(value: Any, what: str, ctx: ActiveContext) -> list[str]:
     """An entity's `type` member: one type name or a list of them (GS CIM 009 4.16),
     expanded, each once, in the order given."""
+    one = type(value) is str and value and value not in KEYWORD_ALIASES and value[0] != "@"
+    if one and not _FORBIDDEN_NAME.search(value):  # one type name: what most entities have
+        return [ctx.expand(value)]
     names = value if isinstance(value, list) else [value]
     for kind in names:
         if not isinstance(kind, str) or not kind or _FORBIDDEN_NAME.search(kind):

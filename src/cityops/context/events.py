@@ -47,3 +47,16 @@ def snapshot(
     if types:
         out["types"] = types
     return out
+
+
+def entity_changed(**values: Any) -> EntityChanged:
+    """EntityChanged(**values), made the way a batch of readings needs it: a frozen
+    dataclass's __init__ sets each of its fields through object.__setattr__ (~1.5 us an
+    event, 1,000 events a batch), this fills the instance's __dict__ at once. Same fields,
+    same defaults (tests/context/test_events.py holds the two equal)."""
+    event = object.__new__(EntityChanged)
+    fields = {"attrs": [], "unit_id": None, "at": "", "entity": None, "deleted": [], "previous": {}}
+    fields["times"] = None
+    fields.update(values)
+    event.__dict__.update(fields)
+    return event

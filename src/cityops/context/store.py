@@ -52,6 +52,7 @@ class EntityStore:
         self.now = utcnow()
         self.now_iso = iso(self.now)
         self._paths: dict[int, str | None] = {}
+        self._may: dict[tuple[bool, int | None], bool] = {}  # (write?, unit id): allowed
 
     # --- scope -----------------------------------------------------------------------------
 
@@ -68,12 +69,19 @@ class EntityStore:
         return self.visible_path(row.unit_id)
 
     def visible_path(self, unit_id: int | None) -> bool:
-        """Say whether the caller may read entities located in this unit."""
-        return in_scope(self.principal, self.unit_path(unit_id))
+        """Say whether the caller may read entities located in this unit (once a unit)."""
+        may = self._may.get((False, unit_id))
+        if may is None:
+            may = self._may[False, unit_id] = in_scope(self.principal, self.unit_path(unit_id))
+        return may
 
     def check_write(self, unit_id: int | None, entity_id: str) -> None:
         """Refuse a write outside the caller's role or scope."""
-        if not can(self.principal, Perm.data_write, self.unit_path(unit_id)):
+        may = self._may.get((True, unit_id))
+        if may is None:
+            path = self.unit_path(unit_id)
+            may = self._may[True, unit_id] = can(self.principal, Perm.data_write, path)
+        if not may:
             raise NgsiLdError(
                 "Forbidden", f"you may not write entity {entity_id} (role or administrative scope)"
             )

@@ -67,7 +67,7 @@ def _set_number() -> Any:
 
 def _number(attr: Any) -> float | None:
     """The one index value of a plain numeric Property (what most readings are), else None."""
-    if not isinstance(attr, dict) or attr.keys() & {"object", "vocab", "languageMap"}:
+    if type(attr) is not dict or "object" in attr or "vocab" in attr or "languageMap" in attr:
         return None
     value = attr.get("value")
     if type(value) is float or type(value) is int:
