@@ -65,5 +65,7 @@ def settings(settings: Any) -> Any:
     """Test settings with a fast heartbeat and small buffers, to see them at work."""
     from cityops.core.config import WebSettings
 
-    web = WebSettings(live_heartbeat_s=0.4, live_buffer_size=10, live_queue_size=10)
+    web = WebSettings(
+        live_heartbeat_s=0.4, live_buffer_size=10, live_changes_buffer_size=10, live_queue_size=10
+    )
     return settings.model_copy(update={"web": web})

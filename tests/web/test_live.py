@@ -318,3 +318,53 @@ def test_an_event_is_serialized_once_for_all_clients_and_never_when_none_watch(d
     assert got[0] == got[1] == got[2]
     assert got[0][0] == "tests.counted"
     assert json.loads(got[0][1])["data"]["n"] == 100
+
+
+def _reading(n: int) -> EntityChanged:
+    return EntityChanged(
+        op="update",
+        tenant="",
+        entity_id=f"urn:ngsi-ld:AirQualityObserved:FLOOD-{n:04d}",
+        entity_type="https://smartdatamodels.org/dataModel.Environment/AirQualityObserved",
+        attrs=["https://smartdatamodels.org/dataModel.Environment/pm25"],
+    )
+
+
+def test_a_flood_of_readings_never_pushes_other_events_out_of_the_catch_up(database):
+    """Readings are kept in a ring of their own: after 500 of them an operator reconnecting
+    for alerts still gets the alert, one following readings too gets a reset (they are no
+    longer all kept), and a short gap of readings is replayed in order with the rest."""
+    settings = WebSettings(live_buffer_size=10, live_changes_buffer_size=20)
+    feed = LiveFeed(database, settings)
+    feed.on_event(CountedEvent(n=1))
+    before = feed.seq
+    feed.on_event(CountedEvent(n=2))  # e.g. an alert raised while the client was away
+    for n in range(500):
+        feed.on_event(_reading(n))
+    alerts_only = feed.since(before, lambda name: name.startswith("tests."))
+    assert alerts_only is not None and [m.event.n for m in alerts_only] == [2]
+    assert feed.since(before) is None  # a client of every event missed readings: reset
+    assert feed.since(before, lambda name: name == "context.entity_changed") is None
+
+    recent = feed.seq
+    feed.on_event(_reading(500))
+    feed.on_event(CountedEvent(n=3))
+    feed.on_event(_reading(501))
+    replay = feed.since(recent)
+    assert replay is not None
+    assert [m.seq for m in replay] == [recent + 1, recent + 2, recent + 3]
+    assert [m.name for m in replay] == ["context.entity_changed", "tests.counted"] + [
+        "context.entity_changed"
+    ]
+    assert len(feed.changes) == 20 and len(feed.buffer) == 3
+
+
+def test_other_events_past_their_buffer_still_reset_every_client(database):
+    feed = LiveFeed(database, WebSettings(live_buffer_size=10, live_changes_buffer_size=20))
+    feed.on_event(CountedEvent(n=0))
+    before = feed.seq
+    for n in range(1, 12):
+        feed.on_event(CountedEvent(n=n))
+    assert feed.since(before, lambda name: name.startswith("tests.")) is None
+    assert feed.since(before, lambda name: name == "context.entity_changed") is None
+    assert feed.since(feed.seq - 5) is not None

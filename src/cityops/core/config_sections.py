@@ -255,7 +255,19 @@ class WebSettings(BaseModel):
     """The web UI and its live feed."""
 
     live_buffer_size: int = Field(
-        1000, ge=10, le=100_000, description="Events kept for reconnecting clients to catch up."
+        1000,
+        ge=10,
+        le=100_000,
+        description="Events kept for reconnecting clients to catch up (entity changes apart).",
+    )
+    live_changes_buffer_size: int = Field(
+        200,
+        ge=10,
+        le=100_000,
+        description=(
+            "Entity changes (every reading is one) kept for reconnecting clients to catch up, "
+            "in a buffer of their own so that readings never push other events out."
+        ),
     )
     live_queue_size: int = Field(
         500, ge=10, le=100_000, description="Events queued per live client before it is dropped."
