@@ -52,10 +52,6 @@ _COLS = (
     T.c.attrs,
     T.c.datasets,
     T.c.unit_id,
-    T.c.min_lon,
-    T.c.min_lat,
-    T.c.max_lon,
-    T.c.max_lat,
     T.c.scopes,
     T.c.created_at,
 )
