@@ -79,7 +79,7 @@ def existing_rows(store: EntityStore, ids: list[str]) -> dict[str, dict[str, Any
                 item = dict(zip(_NAMES, row, strict=True))
                 for name in _JSON:  # JSON text ('null' for None), decoded here
                     text = item[name]
-                    if text is not None:
+                    if isinstance(text, str | bytes):
                         item[name] = None if text == "null" else loads(text)
                 found[row[1]] = item
             continue
