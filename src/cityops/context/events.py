@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cityops.context.entities import iso
 from cityops.core.bus import Event
 
 
@@ -47,6 +48,37 @@ def snapshot(
     if types:
         out["types"] = types
     return out
+
+
+def row_changed(
+    op: str,
+    tenant: str,
+    at: str,
+    row: Any,
+    attrs: list[str],
+    deleted: list[dict[str, Any]] | None = None,
+    previous: dict[str, Any] | None = None,
+) -> EntityChanged:
+    """The event of a change to one stored entity (its ORM row or store_rows.EntityRow): its
+    state after the change, or after a delete its createdAt and modifiedAt instead."""
+    state = None
+    if op != "delete":
+        state = snapshot(
+            row.entity_id, row.type, row.types, row.attrs, row.datasets, row.created_at
+        )
+    return EntityChanged(
+        op=op,
+        tenant=tenant,
+        entity_id=row.entity_id,
+        entity_type=row.type,
+        attrs=attrs,
+        unit_id=row.unit_id,
+        at=at,
+        entity=state,
+        deleted=deleted or [],
+        previous=previous or {},
+        times=(iso(row.created_at), iso(row.modified_at)) if op == "delete" else None,
+    )
 
 
 def entity_changed(**values: Any) -> EntityChanged:

@@ -18,7 +18,7 @@ from shapely.ops import nearest_points
 from shapely.validation import explain_validity
 from sqlalchemy import ColumnElement, and_
 
-from cityops.context.entities import self_crossing
+from cityops.context.geometry import self_crossing
 
 GEORELS = ("near", "within", "contains", "intersects", "disjoint", "equals", "overlaps")
 GEOMETRIES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
@@ -275,7 +275,7 @@ def _entity_shape(geometry: Any) -> BaseGeometry | None:
     if geom.is_empty:
         return None
     if geom.geom_type in ("Polygon", "MultiPolygon") and not geom.is_valid:
-        return shapely.make_valid(geom)  # stored crossing itself (entities.self_crossing)
+        return shapely.make_valid(geom)  # stored crossing itself (geometry.self_crossing)
     return geom
 
 

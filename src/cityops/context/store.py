@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from cityops.context import history, typesel, value_index
 from cityops.context.entities import LOCATION_IRI, SCOPE_IRI, ParsedEntity, iso
 from cityops.context.errors import NgsiLdError, bad_request, not_found
-from cityops.context.events import EntityChanged, snapshot
+from cityops.context.events import EntityChanged, row_changed
 from cityops.context.models import ContextEntity
 from cityops.context.store_rows import (
     COLUMN_KEYS,
@@ -144,32 +144,8 @@ class EntityStore:
             row.attrs
         )
 
-    def _event(
-        self,
-        op: str,
-        row: ContextEntity,
-        attrs: list[str],
-        deleted: list[dict[str, Any]] | None = None,
-        previous: dict[str, Any] | None = None,
-    ) -> EntityChanged:
-        state = None
-        if op != "delete":
-            state = snapshot(
-                row.entity_id, row.type, row.types, row.attrs, row.datasets, row.created_at
-            )
-        return EntityChanged(
-            op=op,
-            tenant=self.tenant,
-            entity_id=row.entity_id,
-            entity_type=row.type,
-            attrs=attrs,
-            unit_id=row.unit_id,
-            at=self.now_iso,
-            entity=state,
-            deleted=deleted or [],
-            previous=previous or {},
-            times=(iso(row.created_at), iso(row.modified_at)) if op == "delete" else None,
-        )
+    def _event(self, op: str, row: Any, attrs: list[str], *more: Any, **kw: Any) -> EntityChanged:
+        return row_changed(op, self.tenant, self.now_iso, row, attrs, *more, **kw)
 
     def _history(
         self, row: ContextEntity, attrs: dict[str, Any], datasets: dict[str, dict[str, Any]]

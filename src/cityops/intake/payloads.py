@@ -16,7 +16,6 @@ from typing import Any
 
 from cityops.context.entities import (
     ATTR_TYPES,
-    GEO_TYPES,
     ParsedEntity,
     check_uri,
     iso,
@@ -24,6 +23,7 @@ from cityops.context.entities import (
     parse_entity,
 )
 from cityops.context.errors import NgsiLdError, bad_request
+from cityops.context.geometry import GEO_TYPES
 from cityops.context.jsonld import (
     DATA,
     SDM_URL_FORMS,
