@@ -144,8 +144,15 @@ class EntityStore:
             row.attrs
         )
 
-    def _event(self, op: str, row: Any, attrs: list[str], *more: Any, **kw: Any) -> EntityChanged:
-        return row_changed(op, self.tenant, self.now_iso, row, attrs, *more, **kw)
+    def _event(
+        self,
+        op: str,
+        row: ContextEntity,
+        attrs: list[str],
+        deleted: list[dict[str, Any]] | None = None,
+        previous: dict[str, Any] | None = None,
+    ) -> EntityChanged:
+        return row_changed(op, self.tenant, self.now_iso, row, attrs, deleted, previous)
 
     def _history(
         self, row: ContextEntity, attrs: dict[str, Any], datasets: dict[str, dict[str, Any]]
